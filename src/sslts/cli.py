@@ -1,0 +1,93 @@
+"""Command line: ``sslts run``, ``sslts book``, ``sslts params``, ``sslts fetch``.
+
+Every error a user can act on ends in one line starting with ``error:`` and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .data.errors import DataError
+from .params import PROFILES, ParameterError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sslts", description="Self-supervised learning for time series: run the book's chapters.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="execute one chapter into build/executed/CHAPTER.ipynb")
+    run.add_argument("chapter")
+    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                     help="override a parameter (repeatable); lists are comma-separated")
+    run.add_argument("--profile", choices=PROFILES, default="quick")
+    run.add_argument("--output-dir", default=None, help="where the executed notebook goes")
+    run.add_argument("--no-progress", action="store_true")
+
+    book = sub.add_parser("book", help="execute every chapter and build the HTML book")
+    book.add_argument("--profile", choices=PROFILES, default="quick")
+    book.add_argument("--no-execute", action="store_true", help="render the already executed notebooks")
+    book.add_argument("--strict", action="store_true", help="treat Sphinx warnings as errors")
+
+    params = sub.add_parser("params", help="list a chapter's parameters")
+    params.add_argument("chapter")
+
+    reference = sub.add_parser("reference", help="refresh the nbval reference notebooks in tests/notebooks (smoke profile)")
+    reference.add_argument("chapters", nargs="*", help="default: every chapter")
+
+    fetch = sub.add_parser("fetch", help="get, verify and cache datasets (e.g. before going offline)")
+    fetch.add_argument("datasets", nargs="+")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            from .runner import run_chapter
+
+            overrides = dict(args.parameter)
+            if "profile" in overrides:
+                raise ParameterError("Set the profile with --profile, not -p profile.")
+            path = run_chapter(args.chapter, args.profile, overrides, args.output_dir, progress=not args.no_progress)
+            print(f"executed notebook: {path}")
+        elif args.command == "book":
+            from .runner import build_book
+
+            index = build_book(args.profile, execute=not args.no_execute, strict=args.strict)
+            print(f"book: {index}")
+        elif args.command == "reference":
+            from .runner import chapters, project_root, run_chapter, strip_to_checked_outputs
+
+            out_dir = project_root() / "tests" / "notebooks"
+            for chapter in args.chapters or chapters():
+                path = run_chapter(chapter, "smoke", output_dir=out_dir, progress=False)
+                strip_to_checked_outputs(path)
+                print(f"reference notebook: {path}")
+        elif args.command == "params":
+            from .params import describe
+
+            print(describe(args.chapter))
+        elif args.command == "fetch":
+            from .data import load_dataset
+
+            for name in args.datasets:
+                for split in ("train", "test"):
+                    data = load_dataset(name, split)
+                    print(f"{name} {split}: {data.X.shape[0]} series x {data.X.shape[1]} channels x {data.X.shape[2]} steps, "
+                          f"{data.n_classes} classes")
+    except (ParameterError, DataError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # chapter failures carry their own readable message
+        from .runner import ChapterError
+
+        if isinstance(error, ChapterError):
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""Time-series encoders mapping a batch of series ``(B, C, L)`` to embeddings ``(B, D)``.
+
+Two backbones, both length-agnostic thanks to a global pooling over time:
+
+- ``"cnn"``: :class:`CNNEncoder`, the compact three-block 1-D CNN of TS-TCC (Eldele et al. 2021).
+- ``"dilated"``: :class:`DilatedConvEncoder`, the dilated residual convolution stack of TS2Vec
+  (Yue et al. 2022).
+
+Build one by name with :func:`build_encoder`; every encoder exposes ``out_dim`` (= D).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+def _check_series(x: object, in_channels: int) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"expected a torch.Tensor of shape (B, C, L), got {type(x).__name__}")
+    if x.ndim != 3:
+        raise ValueError(f"expected a series batch of shape (B, C, L), got shape {tuple(x.shape)}")
+    if x.shape[1] != in_channels:
+        raise ValueError(
+            f"encoder expects {in_channels} channels, got {x.shape[1]} (shape {tuple(x.shape)})"
+        )
+
+
+class CNNEncoder(nn.Module):
+    """Compact 1-D CNN after the TS-TCC backbone.
+
+    Eldele, Ragab, Chen, Wu, Kwoh, Li & Guan (2021), "Time-Series Representation Learning via Temporal
+    and Contextual Contrasting", IJCAI. Three blocks ``Conv1d(k=8) -> BatchNorm -> ReLU -> MaxPool(2)``
+    with 32, 64 and 128 channels (dropout after the first block), then a global average over time.
+    The convolutions pad by ``k // 2`` and the pools by 1, so any length >= 1 survives all three blocks.
+
+    Args:
+        in_channels: number of input channels C.
+        channels: output channels of the three blocks; the last one is ``out_dim``.
+        kernel_size: convolution kernel size (8 in TS-TCC).
+        dropout: dropout probability after the first block (0.35 in TS-TCC).
+
+    Example:
+        >>> import torch
+        >>> CNNEncoder(3)(torch.randn(4, 3, 50)).shape
+        torch.Size([4, 128])
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        channels: Sequence[int] = (32, 64, 128),
+        kernel_size: int = 8,
+        dropout: float = 0.35,
+    ) -> None:
+        super().__init__()
+        if in_channels < 1 or len(channels) < 1 or min(channels) < 1:
+            raise ValueError(f"in_channels and channels must be positive, got {in_channels}, {channels}")
+        self.in_channels = in_channels
+        self.out_dim = int(channels[-1])
+        blocks: list[nn.Module] = []
+        prev = in_channels
+        for i, ch in enumerate(channels):
+            blocks += [
+                # No conv bias: the batch norm that follows would cancel it.
+                nn.Conv1d(prev, ch, kernel_size, padding=kernel_size // 2, bias=False),
+                nn.BatchNorm1d(ch),
+                nn.ReLU(),
+                nn.MaxPool1d(kernel_size=2, stride=2, padding=1),
+            ]
+            if i == 0:
+                blocks.append(nn.Dropout(dropout))
+            prev = ch
+        self.blocks = nn.Sequential(*blocks)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Embed ``x`` of shape ``(B, C, L)`` into ``(B, out_dim)``."""
+        _check_series(x, self.in_channels)
+        h = self.blocks(x)  # (B, out_dim, L'), L' ~ L / 8
+        return h.mean(dim=-1)  # (B, out_dim)
+
+
+class _DilatedBlock(nn.Module):
+    """Residual block: two same-padded dilated convolutions, each preceded by GELU (as in TS2Vec)."""
+
+    def __init__(self, in_ch: int, out_ch: int, dilation: int, kernel_size: int = 3) -> None:
+        super().__init__()
+        # Odd receptive field (k - 1) * d + 1, so symmetric padding keeps the length exactly.
+        pad = (kernel_size - 1) * dilation // 2
+        self.conv1 = nn.Conv1d(in_ch, out_ch, kernel_size, padding=pad, dilation=dilation)
+        self.conv2 = nn.Conv1d(out_ch, out_ch, kernel_size, padding=pad, dilation=dilation)
+        # A 1x1 convolution matches channels on the skip path when they change.
+        self.skip = nn.Conv1d(in_ch, out_ch, 1) if in_ch != out_ch else nn.Identity()
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = self.conv1(F.gelu(x))  # (B, out_ch, L)
+        h = self.conv2(F.gelu(h))  # (B, out_ch, L)
+        return h + self.skip(x)
+
+
+class DilatedConvEncoder(nn.Module):
+    """Dilated residual convolution encoder after TS2Vec.
+
+    Yue, Wang, Duan, Yang, Huang, Tong & Xu (2022), "TS2Vec: Towards Universal Representation of Time
+    Series", AAAI. A per-timestep linear projection to ``hidden_dim``, ``depth`` residual blocks with
+    kernel 3 and dilation ``2^i`` (i = 0..depth-1) at ``hidden_dim`` channels plus a final block with
+    dilation ``2^depth`` to ``out_dim`` channels, dropout, then a max over time (TS2Vec's instance-level
+    representation). TS2Vec's random timestamp masking is a training-method choice and is left out.
+
+    Args:
+        in_channels: number of input channels C.
+        hidden_dim: channels of the projection and hidden blocks (64 in TS2Vec).
+        out_dim: embedding size D (320 in TS2Vec).
+        depth: number of hidden residual blocks (10 in TS2Vec).
+        dropout: dropout on the per-timestep representation before pooling (0.1 in TS2Vec).
+
+    Example:
+        >>> import torch
+        >>> DilatedConvEncoder(2, depth=3)(torch.randn(4, 2, 40)).shape
+        torch.Size([4, 320])
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        hidden_dim: int = 64,
+        out_dim: int = 320,
+        depth: int = 10,
+        dropout: float = 0.1,
+        kernel_size: int = 3,
+    ) -> None:
+        super().__init__()
+        if min(in_channels, hidden_dim, out_dim) < 1 or depth < 0:
+            raise ValueError(
+                "in_channels, hidden_dim and out_dim must be positive and depth >= 0, got "
+                f"{in_channels}, {hidden_dim}, {out_dim}, {depth}"
+            )
+        if kernel_size % 2 != 1:
+            raise ValueError(f"kernel_size must be odd to keep the length, got {kernel_size}")
+        self.in_channels = in_channels
+        self.out_dim = out_dim
+        self.input_fc = nn.Linear(in_channels, hidden_dim)
+        widths = [hidden_dim] * depth + [out_dim]
+        blocks, prev = [], hidden_dim
+        for i, width in enumerate(widths):
+            blocks.append(_DilatedBlock(prev, width, dilation=2**i, kernel_size=kernel_size))
+            prev = width
+        self.blocks = nn.Sequential(*blocks)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Embed ``x`` of shape ``(B, C, L)`` into ``(B, out_dim)``."""
+        _check_series(x, self.in_channels)
+        # The projection acts per timestep, so apply it on (B, L, C); transpose() makes a new view
+        # and never touches the caller's tensor.
+        h = self.input_fc(x.transpose(1, 2)).transpose(1, 2)  # (B, hidden_dim, L)
+        h = self.dropout(self.blocks(h))  # (B, out_dim, L)
+        return h.amax(dim=-1)  # (B, out_dim)
+
+
+ENCODERS: dict[str, Callable[..., nn.Module]] = {
+    "cnn": CNNEncoder,
+    "dilated": DilatedConvEncoder,
+}
+
+
+def build_encoder(name: str, in_channels: int, **kwargs: object) -> nn.Module:
+    """Build a registered encoder mapping ``(B, in_channels, L)`` to ``(B, out_dim)``.
+
+    Args:
+        name: a key of :data:`ENCODERS` (``"cnn"`` or ``"dilated"``).
+        in_channels: number of input channels C.
+        **kwargs: passed to the encoder's constructor (e.g. ``depth=4`` for ``"dilated"``).
+
+    Returns:
+        The encoder, an ``nn.Module`` with an ``out_dim`` attribute.
+
+    Raises:
+        ValueError: if ``name`` is unknown (the message lists the known names) or the sizes are bad.
+        TypeError: if ``in_channels`` is not an int or a keyword is not accepted by the encoder.
+
+    Example:
+        >>> build_encoder("cnn", in_channels=1).out_dim
+        128
+    """
+    if name not in ENCODERS:
+        raise ValueError(f"unknown encoder {name!r}; known encoders: {', '.join(sorted(ENCODERS))}")
+    if isinstance(in_channels, bool) or not isinstance(in_channels, int):
+        raise TypeError(f"in_channels must be an int, got {type(in_channels).__name__}")
+    return ENCODERS[name](in_channels, **kwargs)

@@ -1,0 +1,317 @@
+"""Self-supervised losses as pure functions over the embeddings of two views, ``(B, D)`` each.
+
+Row ``i`` of ``z1`` and of ``z2`` come from the same series. Every function returns a scalar tensor;
+the composite losses also return their unweighted terms, for logging. Nothing mutates its inputs.
+VIbCReg reuses VICReg's invariance and variance terms and swaps only the covariance term.
+All functions raise ``TypeError`` for non-tensors and ``ValueError`` unless the inputs are 2-D, of
+equal shape and hold at least two rows.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def _check_embedding(z: object, name: str = "z") -> None:
+    if not isinstance(z, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of shape (B, D), got {type(z).__name__}")
+    if z.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (B, D), got shape {tuple(z.shape)}")
+    if z.shape[0] < 2:
+        raise ValueError(f"{name} needs a batch of at least 2 embeddings, got batch size {z.shape[0]}")
+
+
+def _check_pair(z1: Tensor, z2: Tensor) -> None:
+    _check_embedding(z1, "z1")
+    _check_embedding(z2, "z2")
+    if z1.shape != z2.shape:
+        raise ValueError(
+            f"z1 and z2 must have the same shape, got {tuple(z1.shape)} and {tuple(z2.shape)}"
+        )
+
+
+def _off_diagonal(m: Tensor) -> Tensor:
+    """Off-diagonal entries of a square matrix, flattened (out of place, so autograd-safe)."""
+    return m[~torch.eye(m.shape[0], dtype=torch.bool, device=m.device)]
+
+
+def nt_xent(z1: Tensor, z2: Tensor, temperature: float = 0.5) -> Tensor:
+    """Normalized temperature-scaled cross entropy (NT-Xent), the SimCLR loss.
+
+    Chen, Kornblith, Norouzi & Hinton (2020), "A Simple Framework for Contrastive Learning of Visual
+    Representations", ICML. Each of the 2N views is an anchor; its positive is the other view of the
+    same sample, the other 2N - 2 views are its negatives. With cosine similarity ``s_ij``::
+
+        l(i, j) = -log( exp(s_ij / tau) / sum_{k != i} exp(s_ik / tau) )
+        L = 1/(2N) * sum over positive pairs (i, j) of [ l(i, j) + l(j, i) ]
+
+    A fully collapsed batch (all embeddings equal) gives ``L = log(2N - 1)``.
+
+    Args:
+        z1: ``(N, D)`` first view. z2: ``(N, D)`` second view; ``z2[i]`` is the positive of ``z1[i]``.
+        temperature: ``tau > 0``; 0.5 is the paper's best value for its main setting (Table 5).
+
+    Returns:
+        Scalar tensor: the mean loss over all 2N anchors.
+
+    Raises:
+        TypeError, ValueError: on bad inputs (see module), or if ``temperature <= 0``.
+
+    Example:
+        >>> round(nt_xent(torch.eye(2), torch.eye(2), temperature=1.0).item(), 4)  # log(e + 2) - 1
+        0.5514
+    """
+    _check_pair(z1, z2)
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    n = z1.shape[0]
+    z = F.normalize(torch.cat([z1, z2], dim=0), dim=1)  # (2N, D) unit rows, so dot = cosine
+    logits = z @ z.T / temperature  # (2N, 2N)
+    # An anchor is never its own negative: drop self-similarity from the softmax denominator.
+    self_mask = torch.eye(2 * n, dtype=torch.bool, device=z.device)
+    logits = logits.masked_fill(self_mask, float("-inf"))
+    positives = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)]).to(z.device)  # (2N,)
+    return F.cross_entropy(logits, positives)
+
+
+def invariance_term(z1: Tensor, z2: Tensor) -> Tensor:
+    """VICReg invariance term: mean squared error between the two views.
+
+    Bardes, Ponce & LeCun (2022), "VICReg: Variance-Invariance-Covariance Regularization for
+    Self-Supervised Learning", ICLR. ``s(Z, Z') = 1/(N D) * sum_{i,d} (z_id - z'_id)^2``: the mean over
+    batch and dimensions, as in the authors' code (the default weight 25 was tuned with this mean).
+
+    Args:
+        z1, z2: ``(N, D)`` embeddings of the two views.
+
+    Returns:
+        Scalar tensor >= 0.
+
+    Raises:
+        TypeError, ValueError: on bad inputs (see module).
+
+    Example:
+        >>> invariance_term(torch.zeros(2, 2), torch.tensor([[1.0, 0.0], [0.0, 2.0]])).item()
+        1.25
+    """
+    _check_pair(z1, z2)
+    return F.mse_loss(z1, z2)
+
+
+def variance_term(z: Tensor, target_std: float = 1.0, eps: float = 1e-4) -> Tensor:
+    """VICReg variance term: a hinge keeping every dimension's std above ``target_std``.
+
+    Bardes, Ponce & LeCun (2022): ``v(Z) = 1/D * sum_d max(0, gamma - sqrt(Var(z_d) + eps))`` with the
+    unbiased batch variance, ``gamma = 1`` and ``eps = 1e-4``. The square root (not the variance)
+    keeps the gradient alive near collapse; ``eps`` keeps it finite.
+
+    Args:
+        z: ``(N, D)`` embeddings of one view.
+        target_std: the threshold ``gamma``. eps: added to the variance inside the root.
+
+    Returns:
+        Scalar tensor in ``[0, target_std]``; zero when every dimension's std exceeds the target.
+
+    Raises:
+        TypeError, ValueError: on bad inputs (see module).
+
+    Example:
+        >>> variance_term(torch.tensor([[0.0], [2.0]])).item()  # std = sqrt(2) > 1
+        0.0
+    """
+    _check_embedding(z)
+    std = torch.sqrt(z.var(dim=0) + eps)  # (D,)
+    return F.relu(target_std - std).mean()
+
+
+def covariance_term(z: Tensor) -> Tensor:
+    """VICReg covariance term: sum of squared off-diagonal covariances, divided by D.
+
+    Bardes, Ponce & LeCun (2022): ``C = 1/(N-1) * sum_i (z_i - mean)(z_i - mean)^T`` and
+    ``c(Z) = 1/D * sum_{i != j} C_ij^2``. It grows with the square of the embedding's scale (compare
+    :func:`normalized_covariance_term`).
+
+    Args:
+        z: ``(N, D)`` embeddings of one view.
+
+    Returns:
+        Scalar tensor >= 0; zero for uncorrelated dimensions.
+
+    Raises:
+        TypeError, ValueError: on bad inputs (see module).
+
+    Example:
+        >>> covariance_term(torch.tensor([[1.0, 1.0], [-1.0, -1.0]])).item()  # C = [[2, 2], [2, 2]]
+        4.0
+    """
+    _check_embedding(z)
+    n, d = z.shape
+    zc = z - z.mean(dim=0)  # (N, D)
+    cov = zc.T @ zc / (n - 1)  # (D, D)
+    return _off_diagonal(cov).pow(2).sum() / d
+
+
+def vicreg_loss(
+    z1: Tensor,
+    z2: Tensor,
+    sim_weight: float = 25.0,
+    var_weight: float = 25.0,
+    cov_weight: float = 1.0,
+    target_std: float = 1.0,
+    eps: float = 1e-4,
+) -> tuple[Tensor, dict[str, Tensor]]:
+    """VICReg loss (Bardes, Ponce & LeCun 2022, eq. 6; defaults ``lambda = mu = 25``, ``nu = 1``)::
+
+        L = lambda * s(Z, Z') + mu * [v(Z) + v(Z')] + nu * [c(Z) + c(Z')]
+
+    with :func:`invariance_term`, :func:`variance_term` and :func:`covariance_term`; variance and
+    covariance are summed over both branches, as in the paper.
+
+    Args:
+        z1, z2: ``(N, D)`` expander outputs of the two views.
+        sim_weight, var_weight, cov_weight: ``lambda``, ``mu``, ``nu``.
+        target_std, eps: passed to :func:`variance_term`.
+
+    Returns:
+        ``(loss, terms)``: the scalar loss and the unweighted terms ``"invariance"``, ``"variance"``,
+        ``"covariance"`` (the last two summed over both branches).
+
+    Raises:
+        TypeError, ValueError: on bad inputs (see module).
+
+    Example:
+        >>> loss, terms = vicreg_loss(torch.randn(8, 4), torch.randn(8, 4))
+        >>> sorted(terms)
+        ['covariance', 'invariance', 'variance']
+    """
+    _check_pair(z1, z2)
+    inv = invariance_term(z1, z2)
+    var = variance_term(z1, target_std, eps) + variance_term(z2, target_std, eps)
+    cov = covariance_term(z1) + covariance_term(z2)
+    loss = sim_weight * inv + var_weight * var + cov_weight * cov
+    return loss, {"invariance": inv, "variance": var, "covariance": cov}
+
+
+def cross_correlation(z1: Tensor, z2: Tensor, eps: float = 1e-5) -> Tensor:
+    """Barlow Twins cross-correlation between batch-standardised views.
+
+    Zbontar, Jing, Misra, LeCun & Deny (2021), "Barlow Twins: Self-Supervised Learning via Redundancy
+    Reduction", ICML, eq. 2. Each dimension is standardised over the batch (mean 0, biased std 1, as
+    a non-affine batch norm does), then ``C_ij = 1/N * sum_b z1n_bi * z2n_bj``.
+
+    Args:
+        z1, z2: ``(N, D)`` embeddings of the two views.
+        eps: added to the variance before the root, so constant dimensions stay finite.
+
+    Returns:
+        ``(D, D)`` tensor; ``C[i, j]`` is the Pearson correlation of ``z1[:, i]`` and ``z2[:, j]``.
+
+    Raises:
+        TypeError, ValueError: on bad inputs (see module).
+    """
+    _check_pair(z1, z2)
+
+    def standardise(z: Tensor) -> Tensor:
+        return (z - z.mean(dim=0)) / torch.sqrt(z.var(dim=0, unbiased=False) + eps)
+
+    return standardise(z1).T @ standardise(z2) / z1.shape[0]  # (D, D)
+
+
+def barlow_twins_loss(
+    z1: Tensor, z2: Tensor, lambda_offdiag: float = 5e-3
+) -> tuple[Tensor, dict[str, Tensor]]:
+    """Barlow Twins redundancy-reduction loss (Zbontar et al. 2021, eq. 1; ``lambda = 5e-3``)::
+
+        L = sum_i (1 - C_ii)^2 + lambda * sum_i sum_{j != i} C_ij^2
+
+    with ``C`` from :func:`cross_correlation`. It is zero exactly when each dimension of one view is
+    perfectly correlated with the same dimension of the other and the dimensions are decorrelated.
+
+    Args:
+        z1, z2: ``(N, D)`` projector outputs of the two views.
+        lambda_offdiag: weight of the off-diagonal (redundancy-reduction) sum.
+
+    Returns:
+        ``(loss, terms)``: the scalar loss and the unweighted sums ``"on_diag"`` and ``"off_diag"``.
+
+    Raises:
+        TypeError, ValueError: on bad inputs (see module).
+
+    Example:
+        >>> z = torch.tensor([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]])  # C = I
+        >>> barlow_twins_loss(z, z)[0].item() < 1e-8
+        True
+    """
+    c = cross_correlation(z1, z2)  # (D, D); validates the inputs
+    on_diag = (1.0 - torch.diagonal(c)).pow(2).sum()
+    off_diag = _off_diagonal(c).pow(2).sum()
+    return on_diag + lambda_offdiag * off_diag, {"on_diag": on_diag, "off_diag": off_diag}
+
+
+def normalized_covariance_term(z: Tensor) -> Tensor:
+    """VIbCReg's "better" covariance term: mean squared off-diagonal of the normalized covariance.
+
+    Lee & Aune (2021), "VIbCReg: Variance-Invariance-better-Covariance Regularization for
+    Self-Supervised Learning on Time Series", arXiv:2109.00783. Each dimension is centred and divided
+    by its L2 norm over the batch, so ``C = Zn^T Zn`` is the correlation matrix, and
+    ``c(Z) = 1/D^2 * sum_{i != j} C_ij^2``. Unlike :func:`covariance_term` it is unchanged when ``z``
+    is rescaled and it stays in ``[0, 1)`` whatever D, which is why it tolerates the weight 200.
+
+    Args:
+        z: ``(N, D)`` embeddings of one view.
+
+    Returns:
+        Scalar tensor in ``[0, (D - 1) / D]``; zero for uncorrelated dimensions.
+
+    Raises:
+        TypeError, ValueError: on bad inputs (see module).
+
+    Example:
+        >>> z = torch.tensor([[0.0, 0.0], [1.0, 2.0], [2.0, 1.0]])  # correlation 1/2
+        >>> round(normalized_covariance_term(z).item(), 6)
+        0.125
+    """
+    _check_embedding(z)
+    d = z.shape[1]
+    zn = F.normalize(z - z.mean(dim=0), p=2, dim=0)  # (N, D) unit-norm columns; constant ones stay 0
+    corr = zn.T @ zn  # (D, D)
+    return _off_diagonal(corr).pow(2).sum() / (d * d)
+
+
+def vibcreg_loss(
+    z1: Tensor,
+    z2: Tensor,
+    sim_weight: float = 25.0,
+    var_weight: float = 25.0,
+    cov_weight: float = 200.0,
+    target_std: float = 1.0,
+    eps: float = 1e-4,
+) -> tuple[Tensor, dict[str, Tensor]]:
+    """VIbCReg loss (Lee & Aune 2021; defaults ``lambda = mu = 25``, ``nu = 200``)::
+
+        L = lambda * s(Z, Z') + mu * [v(Z) + v(Z')] + nu * [c_n(Z) + c_n(Z')]
+
+    VICReg's :func:`invariance_term` and :func:`variance_term` with
+    :func:`normalized_covariance_term` as ``c_n``. The IterNorm whitening of the projector output
+    (:class:`sslts.heads.IterNorm`) belongs to the method, not to the loss.
+
+    Args:
+        z1, z2: ``(N, D)`` projector outputs of the two views.
+        sim_weight, var_weight, cov_weight: ``lambda``, ``mu``, ``nu``.
+        target_std, eps: passed to :func:`variance_term`.
+
+    Returns:
+        ``(loss, terms)`` with unweighted ``"invariance"``, ``"variance"``, ``"covariance"`` terms
+        (the last two summed over both branches).
+
+    Raises:
+        TypeError, ValueError: on bad inputs (see module).
+    """
+    _check_pair(z1, z2)
+    inv = invariance_term(z1, z2)
+    var = variance_term(z1, target_std, eps) + variance_term(z2, target_std, eps)
+    cov = normalized_covariance_term(z1) + normalized_covariance_term(z2)
+    loss = sim_weight * inv + var_weight * var + cov_weight * cov
+    return loss, {"invariance": inv, "variance": var, "covariance": cov}

@@ -1,0 +1,205 @@
+"""Typed chapter parameters and run profiles, validated before any compute.
+
+Every chapter declares its parameters here, once: type, default, allowed values and a per-profile
+default where the profile matters. The papermill ``parameters`` cell of a chapter holds plain
+literals (``None`` meaning "the profile's default"); the next cell calls :func:`resolve` so a
+chapter executed directly with papermill is validated the same way as one run by ``sslts run``.
+
+Profiles: ``smoke`` runs in seconds (CI, nbval), ``quick`` is the ``make book`` default (the whole
+book in minutes on a 2-core CPU), ``full`` is the paper-grade setting.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+PROFILES = ("smoke", "quick", "full")
+
+
+class ParameterError(ValueError):
+    """A chapter parameter is unknown, of the wrong type or out of range."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One chapter parameter.
+
+    ``kind`` is ``int``, ``float``, ``str``, ``bool`` or ``list`` (a comma-separated string on the
+    command line, items of ``item``); ``default`` is the value for every profile unless
+    ``by_profile`` names another; ``choices``/``low``/``high`` restrict values (list items too).
+    """
+
+    kind: type
+    default: Any
+    help: str
+    item: type = str
+    choices: tuple | None = None
+    low: float | None = None
+    high: float | None = None
+    pattern: str | None = None
+    odd: bool = False
+    by_profile: dict[str, Any] = field(default_factory=dict)
+
+    def default_for(self, profile: str) -> Any:
+        return self.by_profile.get(profile, self.default)
+
+    def allowed(self) -> str:
+        if self.choices is not None:
+            return "one of " + ", ".join(map(str, self.choices))
+        if self.low is not None or self.high is not None:
+            odd = "odd " if self.odd else ""
+            return f"{odd}{self.kind.__name__ if self.kind is not list else self.item.__name__} in [{self.low}, {self.high}]"
+        if self.pattern is not None:
+            return f"a name matching {self.pattern}"
+        return f"a {self.kind.__name__}"
+
+
+DATASET_PATTERN = r"[A-Za-z][A-Za-z0-9\-]*"
+_DATASET_HELP = "dataset names (uwave, uwave-full, har, or a UEA/UCR problem such as BasicMotions)"
+
+# Parameters every chapter has.
+COMMON: dict[str, Param] = {
+    "profile": Param(str, "quick", "run profile", choices=PROFILES),
+    "seed": Param(int, 0, "random seed for everything the chapter draws", low=0, high=2**31 - 1),
+}
+
+CHAPTERS: dict[str, dict[str, Param]] = {
+    "intro": {},
+    "data": {
+        "dataset": Param(list, ["uwave", "har"], _DATASET_HELP, pattern=DATASET_PATTERN),
+        "examples_per_class": Param(int, 3, "example series drawn per class", low=1, high=20,
+                                    by_profile={"smoke": 1}),
+        "outlier_threshold": Param(float, 3.0, "z-score threshold of the outlier step", low=0.5, high=20.0),
+        "smoothing_window": Param(int, 5, "centred moving-average window (time steps)", low=1, high=101, odd=True),
+        "impute_fraction": Param(float, 0.05, "fraction of values hidden to demonstrate imputation", low=0.0, high=0.5),
+        "impute_series": Param(int, 300, "series used in the imputation demonstration", low=10, high=100000,
+                               by_profile={"smoke": 60, "full": 2000}),
+    },
+}
+
+
+def chapter_schema(chapter: str) -> dict[str, Param]:
+    """All parameters of ``chapter`` (common ones first).
+
+    Raises:
+        ParameterError: unknown chapter (the message lists the known ones).
+    """
+    if chapter not in CHAPTERS:
+        raise ParameterError(f"Unknown chapter '{chapter}'. Known chapters: {', '.join(CHAPTERS)}.")
+    return {**COMMON, **CHAPTERS[chapter]}
+
+
+def _coerce_scalar(name: str, spec: Param, kind: type, value: Any) -> Any:
+    """``value`` (a string from the command line, or a Python literal) as ``kind``."""
+    def fail() -> ParameterError:
+        return ParameterError(
+            f"Parameter '{name}' must be {spec.allowed()} ({spec.help}); got {value!r} "
+            f"of type {type(value).__name__}."
+        )
+
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "false", "0", "no"):
+            return value.lower() in ("true", "1", "yes")
+        raise fail()
+    if kind is int:
+        if isinstance(value, bool):
+            raise fail()
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
+            return int(value)
+        raise fail()
+    if kind is float:
+        if isinstance(value, bool):
+            raise fail()
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                raise fail() from None
+        raise fail()
+    if not isinstance(value, str):
+        raise fail()
+    return value
+
+
+def coerce(name: str, spec: Param, value: Any) -> Any:
+    """Convert and check one value; raises :class:`ParameterError` naming the parameter."""
+    if spec.kind is list:
+        if isinstance(value, str):
+            items = [v.strip() for v in value.split(",") if v.strip()]
+        elif isinstance(value, (list, tuple)):
+            items = list(value)
+        else:
+            raise ParameterError(
+                f"Parameter '{name}' must be a list or a comma-separated string of {spec.item.__name__} "
+                f"({spec.help}); got {value!r}."
+            )
+        if not items:
+            raise ParameterError(f"Parameter '{name}' must not be empty ({spec.help}).")
+        result = [_check(name, spec, _coerce_scalar(name, spec, spec.item, v)) for v in items]
+        return result
+    return _check(name, spec, _coerce_scalar(name, spec, spec.kind, value))
+
+
+def _check(name: str, spec: Param, value: Any) -> Any:
+    out_of_range = (
+        (spec.choices is not None and value not in spec.choices)
+        # "not >=" rather than "<" so that NaN (which compares False with everything) is rejected
+        or (spec.low is not None and not value >= spec.low)
+        or (spec.high is not None and not value <= spec.high)
+        or (spec.pattern is not None and re.fullmatch(spec.pattern, value) is None)
+        or (spec.odd and value % 2 == 0)
+    )
+    if out_of_range:
+        raise ParameterError(f"Parameter '{name}' must be {spec.allowed()} ({spec.help}); got {value!r}.")
+    return value
+
+
+def resolve(chapter: str, profile: str = "quick", **overrides: Any) -> dict[str, Any]:
+    """The chapter's parameters for ``profile`` with ``overrides`` applied and validated.
+
+    An override of ``None`` means "the profile's default".
+
+    Raises:
+        ParameterError: unknown chapter or parameter, wrong type or value out of range; one message
+            naming the parameter and the allowed values.
+
+    Example:
+        >>> resolve("data", "smoke", dataset="BasicMotions")["dataset"]
+        ['BasicMotions']
+    """
+    schema = chapter_schema(chapter)
+    profile = coerce("profile", COMMON["profile"], profile)
+    unknown = [k for k in overrides if k not in schema]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], list(schema), n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise ParameterError(
+            f"Unknown parameter '{unknown[0]}' for chapter '{chapter}'.{hint} "
+            f"Allowed: {', '.join(schema)}."
+        )
+    resolved = {"profile": profile}
+    for name, spec in schema.items():
+        if name == "profile":
+            continue
+        value = overrides.get(name)
+        resolved[name] = coerce(name, spec, spec.default_for(profile) if value is None else value)
+    return resolved
+
+
+def describe(chapter: str) -> str:
+    """A table of the chapter's parameters, for ``sslts params CHAPTER``."""
+    lines = [f"Parameters of chapter '{chapter}':"]
+    for name, spec in chapter_schema(chapter).items():
+        default = spec.default if not spec.by_profile else f"{spec.default} (" + ", ".join(
+            f"{p}: {v}" for p, v in spec.by_profile.items()) + ")"
+        lines.append(f"  {name:<20} {spec.allowed():<40} default {default}  -- {spec.help}")
+    return "\n".join(lines)

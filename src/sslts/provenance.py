@@ -1,0 +1,141 @@
+"""What produced a result: code version, git commit, library versions, device, data checksums.
+
+Every chapter run and every experiment writes one JSON record built from :func:`environment`, so a
+number in the book can be traced to the code, parameters, data and hardware that produced it.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .atomic import atomic_write_json
+from .paths import results_dir as default_results_dir
+
+
+def git_commit(cwd: str | os.PathLike | None = None) -> str:
+    """Short commit of the working tree (``-dirty`` if it has uncommitted changes), or ``unknown``.
+
+    ``SSLTS_GIT_COMMIT`` overrides it (the runner sets it once for all chapters it executes).
+    """
+    if os.environ.get("SSLTS_GIT_COMMIT"):
+        return os.environ["SSLTS_GIT_COMMIT"]
+    cwd = Path(cwd) if cwd else Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=cwd, capture_output=True,
+                                text=True, check=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return f"{commit}-dirty" if dirty else commit
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def device_description(device: str | None = None) -> str:
+    """Human-readable name of the compute device (GPU name, or CPU model and core count)."""
+    import torch
+
+    if (device is None or str(device).startswith("cuda")) and torch.cuda.is_available():
+        return f"cuda: {torch.cuda.get_device_name(0)}"
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"cpu: {model} ({os.cpu_count()} cores, {torch.get_num_threads()} torch threads)"
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def environment(device: str | None = None) -> dict[str, Any]:
+    """Versions, commit and device of this process, for run records."""
+    return {
+        "sslts": __version__,
+        "git_commit": git_commit(),
+        "python": platform.python_version(),
+        "torch": _version("torch"),
+        "numpy": _version("numpy"),
+        "scikit-learn": _version("scikit-learn"),
+        "device": device_description(device),
+        "platform": platform.platform(terse=True),
+    }
+
+
+def data_checksums(*datasets: Any) -> dict[str, str]:
+    """sha256 of every source file behind the given :class:`~sslts.data.TimeSeriesData` objects."""
+    sums: dict[str, str] = {}
+    for data in datasets:
+        sums.update(data.provenance.get("files", {}))
+        sums.update(data.provenance.get("metadata", {}))
+    return dict(sorted(sums.items()))
+
+
+@dataclass
+class ChapterRun:
+    """The record of one chapter execution: start it first, finish it in the last cell.
+
+    Example:
+        >>> run = ChapterRun.start("data", {"profile": "smoke"})  # doctest: +SKIP
+        >>> run.add_data(train, test)                              # doctest: +SKIP
+        >>> run.finish()                                           # doctest: +SKIP
+    """
+
+    chapter: str
+    params: dict[str, Any]
+    started: float = field(default_factory=time.perf_counter)
+    started_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    data: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, chapter: str, params: dict[str, Any]) -> "ChapterRun":
+        return cls(chapter, dict(params))
+
+    def add_data(self, *datasets: Any) -> None:
+        self.data.update(data_checksums(*datasets))
+
+    def finish(self, results_dir: str | os.PathLike | None = None) -> dict[str, Any]:
+        """Write the record atomically to ``results/runs/chapters/<chapter>-<profile>.json``."""
+        record = {
+            "kind": "chapter",
+            "chapter": self.chapter,
+            "params": self.params,
+            "started_at": self.started_at,
+            "wall_time_s": round(time.perf_counter() - self.started, 2),
+            "data_sha256": self.data,
+            **environment(),
+        }
+        root = Path(results_dir) if results_dir else default_results_dir()
+        atomic_write_json(root / "runs" / "chapters" / f"{self.chapter}-{self.params.get('profile', 'quick')}.json", record)
+        return record
+
+    @staticmethod
+    def summary(record: dict[str, Any]) -> str:
+        """A compact Markdown summary of a record, shown at the end of each chapter."""
+        params = ", ".join(f"{k}={v}" for k, v in record["params"].items())
+        n_files = len(record["data_sha256"])
+        digest = "; ".join(f"`{name.rsplit('/', 1)[-1]}` {sha[:12]}" for name, sha in list(record["data_sha256"].items())[:4])
+        more = f" (+{n_files - 4} more files)" if n_files > 4 else ""
+        return (
+            f"**Run record.** sslts {record['sslts']}, commit `{record['git_commit']}`, "
+            f"{record['device']}, wall time {record['wall_time_s']:.1f} s, started {record['started_at']}.  \n"
+            f"Parameters: {params}.  \n"
+            f"Data sha256: {digest or 'none'}{more}.  \n"
+            f"Libraries: python {record['python']}, torch {record['torch']}, numpy {record['numpy']}, "
+            f"scikit-learn {record['scikit-learn']}."
+        )
