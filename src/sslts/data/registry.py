@@ -278,7 +278,8 @@ def load_dataset(name: str, split: str = "train") -> TimeSeriesData:
 
 def _unknown(name: str, detail: str = "") -> UnknownDatasetError:
     known = known_datasets()
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    by_lower = {k.lower(): k for k in known}
+    close = [by_lower[m] for m in difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=0.6)]
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     text = (
         f"Unknown dataset '{name}'.{hint} Registered: {', '.join(DATASETS)}; or any UEA/UCR archive "

@@ -170,6 +170,7 @@ def fetch_archive(archive: Archive) -> tuple[Path, str]:
                 cached.with_name(cached.name + ".origin").write_text(url)
                 return cached, url
             except (urllib.error.URLError, OSError, zipfile.BadZipFile, KeyError) as error:
+                cached.with_name(cached.name + ".download").unlink(missing_ok=True)
                 failures.append(f"{url}: {error}")
     mirrors = os.environ.get("SSLTS_DATA_MIRROR", "") or "(not set)"
     raise DataUnavailableError(

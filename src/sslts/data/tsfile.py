@@ -83,7 +83,7 @@ def read_ts(path: str | Path) -> TsFile:
             if n_dims is None:
                 n_dims = len(dims)
                 declared = header.get("dimensions")
-                if declared is not None and declared.isdigit() and int(declared) != n_dims and header.get("univariate") != "true":
+                if declared is not None and declared.isdigit() and int(declared) != n_dims and header.get("univariate", "").lower() != "true":
                     raise MalformedFileError(
                         f"{path}, line {line_no}: {n_dims} dimensions, but the header declares {declared}."
                     )
@@ -121,6 +121,7 @@ def read_ts(path: str | Path) -> TsFile:
 
 
 def _check_header(header: dict[str, str], path: Path) -> None:
+    header = {k: v.lower() for k, v in header.items()}  # flags are case-insensitive (True/true)
     if header.get("timestamps", "false") == "true":
         raise MalformedFileError(f"{path}: time-stamped .ts files are not supported.")
     if header.get("equallength", "true") == "false":
