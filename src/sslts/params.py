@@ -81,6 +81,57 @@ CHAPTERS: dict[str, dict[str, Param]] = {
 }
 
 
+def _method_chapter(**method_params: Param) -> dict[str, Param]:
+    """Parameters shared by every method chapter, plus the method's own loss/head parameters."""
+    return {
+        "dataset": Param(list, ["uwave", "har"], _DATASET_HELP, pattern=DATASET_PATTERN),
+        "encoder": Param(str, "cnn", "encoder architecture", choices=("cnn", "dilated")),
+        "epochs": Param(int, 30, "pre-training epochs", low=1, high=5000, by_profile={"smoke": 1, "full": 200}),
+        "batch_size": Param(int, 128, "pre-training batch size", low=2, high=8192),
+        "lr": Param(float, 1e-3, "peak learning rate (AdamW, warm-up then cosine)", low=1e-6, high=1.0),
+        "n_seeds": Param(int, 1, "seeds run: seed, seed+1, ...; tables show mean and std", low=1, high=20,
+                         by_profile={"full": 5}),
+        "augmentations": Param(str, "jitter,scaling,time_warp,crop_resize",
+                               "augmentation pipeline: names, or name(p=0.8,sigma=0.05) with probability and strengths"),
+        "max_train": Param(int, 2000, "cap on training series (stratified subsample; 0 = all)", low=0, high=10**7,
+                           by_profile={"smoke": 96, "full": 0}),
+        "max_test": Param(int, 0, "cap on test series (stratified subsample; 0 = all)", low=0, high=10**7,
+                          by_profile={"smoke": 96}),
+        "finetune_epochs": Param(int, 15, "fine-tuning epochs (0 skips fine-tuning)", low=0, high=5000,
+                                 by_profile={"smoke": 1, "full": 100}),
+        "extra_pool": Param(bool, False, "add the full UWave set (minus the UEA test gestures) to UWave pre-training"),
+        "device": Param(str, "auto", "compute device", pattern=r"auto|cpu|cuda(:\d+)?"),
+        **method_params,
+    }
+
+
+_WIDTH = {"low": 8, "high": 16384}
+CHAPTERS.update({
+    "augmentations": {
+        "dataset": Param(list, ["uwave", "har"], _DATASET_HELP, pattern=DATASET_PATTERN),
+        "examples": Param(int, 2, "series shown per dataset", low=1, high=10, by_profile={"smoke": 1}),
+        "bench_batch": Param(int, 256, "batch size of the throughput measurement", low=2, high=8192,
+                             by_profile={"smoke": 32}),
+    },
+    "simclr": _method_chapter(
+        temperature=Param(float, 0.2, "NT-Xent temperature", low=1e-3, high=10.0),
+        proj_hidden=Param(int, 512, "projection head hidden width", **_WIDTH),
+        proj_dim=Param(int, 128, "projection output width", **_WIDTH),
+    ),
+    "vicreg": _method_chapter(
+        sim_weight=Param(float, 25.0, "invariance weight (lambda)", low=0.0, high=1000.0),
+        var_weight=Param(float, 25.0, "variance weight (mu)", low=0.0, high=1000.0),
+        cov_weight=Param(float, 1.0, "covariance weight (nu)", low=0.0, high=1000.0),
+        expander_dim=Param(int, 1024, "expander width (paper: 8192)", **_WIDTH),
+    ),
+    "barlow": _method_chapter(
+        lambda_offdiag=Param(float, 5e-3, "Barlow Twins off-diagonal weight", low=0.0, high=10.0),
+        proj_dim=Param(int, 1024, "projector width for Barlow Twins and VIbCReg (papers: 8192, 4096)", **_WIDTH),
+        vibcreg_cov_weight=Param(float, 200.0, "VIbCReg normalised-covariance weight", low=0.0, high=10000.0),
+    ),
+})
+
+
 def chapter_schema(chapter: str) -> dict[str, Param]:
     """All parameters of ``chapter`` (common ones first).
 

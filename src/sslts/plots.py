@@ -73,3 +73,63 @@ def cleaning_steps(train: TimeSeriesData, index: int, window: int, threshold: fl
     fig.suptitle(f"{train.name}: training series {index} ({train.class_names[train.y[index]]})", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def training_curves(results: list, title: str) -> plt.Figure:
+    """Per-epoch pre-training loss (and its named terms) of each experiment with a history."""
+    with_history = [r for r in results if r.record["history"]]
+    terms = sorted({k for r in with_history for k in r.record["history"]})
+    fig, axes = plt.subplots(1, max(1, len(terms)), figsize=(3.4 * max(1, len(terms)), 2.8), squeeze=False)
+    for ax, term in zip(axes[0], terms):
+        for r in with_history:
+            cfg = r.record["config"]
+            if term in r.record["history"]:
+                ax.plot(range(1, len(r.record["history"][term]) + 1), r.record["history"][term],
+                        label=f"{cfg['method']} {cfg['dataset']} s{cfg['seed']}", linewidth=1)
+        ax.set(title=term, xlabel="epoch")
+        ax.tick_params(labelsize=7)
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def embedding_tsne(coords: np.ndarray, y: np.ndarray, class_names: tuple[str, ...], title: str, ax=None) -> plt.Figure:
+    """Scatter of 2-D t-SNE coordinates coloured by class."""
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(4.2, 3.8))
+    palette = sns.color_palette("tab10", len(class_names))
+    for label, name in enumerate(class_names):
+        members = y == label
+        ax.scatter(coords[members, 0], coords[members, 1], s=6, color=palette[label % 10], label=name)
+    ax.set(title=title, xticks=[], yticks=[])
+    ax.legend(fontsize=6, markerscale=2, loc="best")
+    return fig if fig is not None else ax.figure
+
+
+def confusion(matrix: list[list[int]], class_names: tuple[str, ...], title: str) -> plt.Figure:
+    """Row-normalised confusion matrix (rows: true class)."""
+    counts = np.asarray(matrix, dtype=float)
+    rates = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    size = 1.5 + 0.45 * len(class_names)
+    fig, ax = plt.subplots(figsize=(size + 1.2, size))
+    sns.heatmap(pd.DataFrame(rates, index=class_names, columns=class_names), vmin=0, vmax=1, cmap="Blues",
+                annot=len(class_names) <= 10, fmt=".2f", square=True, ax=ax, cbar=False)
+    ax.set(title=title, xlabel="predicted", ylabel="true")
+    ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def label_fraction_curves(frame: pd.DataFrame, title: str) -> plt.Figure:
+    """Linear-probe accuracy against the fraction of labels, one line per method and dataset."""
+    rows = frame[frame["protocol"] == "linear"]
+    means = rows.groupby(["dataset", "method", "label_fraction"])["accuracy"].mean().reset_index()
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    for (dataset, method), part in means.groupby(["dataset", "method"]):
+        ax.plot(part["label_fraction"] * 100, part["accuracy"], marker="o", label=f"{method} ({dataset})")
+    ax.set(xscale="log", xlabel="labelled training series (%)", ylabel="test accuracy (linear probe)", title=title)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,53 @@
+"""Evaluation of frozen or fine-tuned encoders, as functions over embeddings.
+
+``embed`` turns series into embeddings through the ``encode`` contract; ``protocols`` fits probes on
+the training split only (linear, TS2Vec's SVM, cosine k-NN); ``fractions`` repeats them with few
+labels; ``metrics`` scores predictions; ``diagnostics`` measures collapse and geometry without
+labels; ``finetune`` trains a copy of the encoder end to end.
+"""
+
+from .diagnostics import (
+    alignment,
+    effective_rank,
+    per_dimension_std,
+    representation_summary,
+    tsne_2d,
+    uniformity,
+)
+from .embed import embed, resolve_device
+from .finetune import FinetuneResult, finetune
+from .fractions import evaluate_label_fractions, label_fraction_indices
+from .metrics import classification_metrics, macro_auroc
+from .protocols import (
+    PROTOCOLS,
+    ProbeResult,
+    evaluate_embeddings,
+    get_protocol,
+    knn_probe,
+    linear_probe,
+    svm_probe,
+)
+
+__all__ = [
+    "PROTOCOLS",
+    "FinetuneResult",
+    "ProbeResult",
+    "alignment",
+    "classification_metrics",
+    "effective_rank",
+    "embed",
+    "evaluate_embeddings",
+    "evaluate_label_fractions",
+    "finetune",
+    "get_protocol",
+    "knn_probe",
+    "label_fraction_indices",
+    "linear_probe",
+    "macro_auroc",
+    "per_dimension_std",
+    "representation_summary",
+    "resolve_device",
+    "svm_probe",
+    "tsne_2d",
+    "uniformity",
+]

@@ -1,0 +1,187 @@
+"""One experiment: pre-train a method on a dataset, evaluate it with every protocol, record it.
+
+This is the function the method chapters and the sweep call, so a number in a chapter and a number
+in a committed full-profile record come from the same code path:
+
+1. load both splits; fit the per-channel z-score on the training split only;
+2. pre-train the method on unlabelled training series (optionally with an extra unlabelled pool
+   that never contains the test split's series);
+3. embed both splits with the frozen encoder and run the probes (linear, SVM, k-NN), fitted on the
+   training split only; repeat the linear probe with 1, 5, 10, 100 percent of the labels;
+4. fine-tune a copy of the encoder end to end; compute representation diagnostics;
+5. write one JSON run record atomically.
+
+The method ``random_init`` skips step 2: its probes measure a frozen random encoder, and its
+fine-tuning row is the supervised-from-scratch baseline (same encoder, same budget).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .augment import build_pipeline
+from .data import cleaning, exclude_uea_test, load_dataset
+from .data.registry import TimeSeriesData
+from .encoders import build_encoder
+from .evaluate import (embed, evaluate_embeddings, evaluate_label_fractions, finetune, label_fraction_indices,
+                       representation_summary)
+from .methods import METHODS, build_method
+from .provenance import data_checksums, environment
+from .results import write_record
+from .train import TrainConfig, pretrain
+
+BASELINES = ("random_init",)
+DEFAULT_AUGMENTATIONS = "jitter,scaling,time_warp,crop_resize"
+# Extra unlabelled series for pre-training, per dataset: the full UWave set minus the UEA test
+# gestures (see sslts.data.exclude_uea_test). Documented in the chapters; off by default.
+EXTRA_POOLS = {"uwave": "uwave-full"}
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """Everything that defines one experiment (it is stored in the run record)."""
+
+    method: str
+    dataset: str
+    encoder: str = "cnn"
+    seed: int = 0
+    profile: str = "quick"
+    epochs: int = 40
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    augmentations: str = DEFAULT_AUGMENTATIONS
+    method_params: dict[str, Any] = field(default_factory=dict)
+    encoder_params: dict[str, Any] = field(default_factory=dict)
+    extra_pool: bool = False
+    protocols: tuple[str, ...] = ("linear", "svm", "knn")
+    label_fractions: tuple[float, ...] = (0.01, 0.05, 0.1, 1.0)
+    finetune_epochs: int = 30
+    max_train: int = 0
+    max_test: int = 0
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        known = (*METHODS, *BASELINES)
+        if self.method not in known:
+            raise ValueError(f"unknown method {self.method!r}; known: {', '.join(known)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["protocols"] = list(self.protocols)
+        out["label_fractions"] = list(self.label_fractions)
+        return out
+
+
+@dataclass
+class ExperimentResult:
+    """The run record plus what chapters plot (not stored in the record)."""
+
+    record: dict[str, Any]
+    train_z: np.ndarray
+    test_z: np.ndarray
+    train: TimeSeriesData
+    test: TimeSeriesData
+    model: torch.nn.Module | None = None
+
+
+def _cap(data: TimeSeriesData, limit: int, seed: int) -> TimeSeriesData:
+    """A stratified, seeded subsample of at most about ``limit`` series (``0`` keeps all)."""
+    if limit <= 0 or len(data.y) <= limit:
+        return data
+    return data.subset(label_fraction_indices(data.y, limit / len(data.y), seed))
+
+
+def _pretrain_pool(config: ExperimentConfig, train: TimeSeriesData) -> tuple[np.ndarray, list[TimeSeriesData]]:
+    """Unlabelled series for pre-training: the training split, plus the extra pool if asked."""
+    if not config.extra_pool:
+        return train.X, []
+    if config.dataset not in EXTRA_POOLS:
+        raise ValueError(f"extra_pool is available for {', '.join(EXTRA_POOLS)} only, not {config.dataset!r}")
+    pool_name = EXTRA_POOLS[config.dataset]
+    parts = [exclude_uea_test(load_dataset(pool_name, split)) for split in ("train", "test")]
+    return np.concatenate([train.X, *(p.X for p in parts)]), parts
+
+
+def run_experiment(config: ExperimentConfig, results_root: str | Path | None = None,
+                   progress: bool = True) -> ExperimentResult:
+    """Run one experiment end to end and (if ``results_root``) write its record.
+
+    Raises:
+        ValueError / TypeError: invalid configuration (before any training).
+        sslts.data.DataError: the data cannot be loaded.
+        sslts.train.TrainingDiverged: the pre-training loss became NaN or infinite.
+    """
+    started = time.perf_counter()
+    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    augment = build_pipeline(config.augmentations)  # validates the spec before any work
+    train = _cap(load_dataset(config.dataset, "train"), config.max_train, config.seed)
+    test = _cap(load_dataset(config.dataset, "test"), config.max_test, config.seed)
+    pool, extra = _pretrain_pool(config, train)
+    scaler = cleaning.ChannelStandardScaler().fit(train.X)  # training split only
+    X_train, X_test = scaler.transform(train.X), scaler.transform(test.X)
+    X_pool = scaler.transform(pool).astype(np.float32)
+
+    torch.manual_seed(config.seed)
+    encoder = build_encoder(config.encoder, train.X.shape[1], **config.encoder_params)
+    history: dict[str, Any] = {}
+    if config.method in BASELINES:
+        model, pretrain_s, samples_per_s, peak_mb = encoder, 0.0, None, None
+        encode_target = encoder
+    else:
+        model = build_method(config.method, encoder, config.method_params)
+        train_config = TrainConfig(epochs=config.epochs, batch_size=config.batch_size, lr=config.lr,
+                                   weight_decay=config.weight_decay, seed=config.seed, device=config.device,
+                                   progress=progress, warmup_epochs=max(1, config.epochs // 10))
+        result = pretrain(model, X_pool, augment, train_config)
+        history = {"loss": list(result.loss_history), **{k: list(v) for k, v in result.term_histories.items()}}
+        pretrain_s, samples_per_s, peak_mb = result.wall_time_s, result.samples_per_s, result.peak_memory_mb
+        encode_target = model
+
+    eval_started = time.perf_counter()
+    train_z = embed(encode_target, X_train)
+    test_z = embed(encode_target, X_test)
+    evaluations = []
+    for name, probe in evaluate_embeddings(train_z, train.y, test_z, test.y, config.protocols, config.seed).items():
+        evaluations.append({"protocol": name, "label_fraction": 1.0, **probe.metrics(),
+                            "confusion": probe.confusion, "best_params": probe.best_params})
+    for row in evaluate_label_fractions(train_z, train.y, test_z, test.y, tuple(f for f in config.label_fractions if f < 1.0),
+                                        protocol="linear", seed=config.seed) if any(f < 1.0 for f in config.label_fractions) else []:
+        evaluations.append({"protocol": row["protocol"], "label_fraction": row["fraction"],
+                            "n_labelled": row["n_labelled"], "accuracy": row["accuracy"],
+                            "macro_f1": row["macro_f1"], "auroc": row["auroc"]})
+    if config.finetune_epochs > 0:
+        tuned = finetune(encoder, X_train, train.y, X_test, test.y, epochs=config.finetune_epochs,
+                         seed=config.seed, device=None if config.device == "auto" else config.device,
+                         progress=progress)
+        evaluations.append({"protocol": "finetune", "label_fraction": 1.0, **tuned.metrics(),
+                            "confusion": tuned.confusion, "finetune_s": tuned.wall_time_s})
+    generator = torch.Generator().manual_seed(config.seed)
+    augmented_z = embed(encode_target, augment(torch.from_numpy(X_train), generator).numpy())
+    diagnostics = representation_summary(train_z, augmented_z, seed=config.seed)
+    eval_s = time.perf_counter() - eval_started
+
+    record = {
+        "kind": "experiment",
+        "config": config.to_dict(),
+        "evaluations": evaluations,
+        "diagnostics": diagnostics,
+        "history": history,
+        "timing": {"pretrain_s": round(pretrain_s, 2), "eval_s": round(eval_s, 2),
+                   "total_s": round(time.perf_counter() - started, 2), "samples_per_s": samples_per_s,
+                   "peak_memory_mb": peak_mb},
+        "data": {"train_shape": list(train.X.shape), "test_shape": list(test.X.shape),
+                 "pretrain_series": int(X_pool.shape[0]), "sha256": data_checksums(train, test, *extra)},
+        "started_at": started_at,
+        **environment(config.device if config.device != "auto" else None),
+    }
+    if results_root is not None:
+        write_record(results_root, record)
+    return ExperimentResult(record, train_z, test_z, train, test, model)

@@ -1,0 +1,252 @@
+"""The thin protocol every self-supervised method follows, and the typed config base class.
+
+A method is one short :class:`SSLMethod` subclass: it builds its heads in ``__init__``, computes its
+loss for two augmented views in :meth:`SSLMethod.training_step`, and exposes
+:meth:`SSLMethod.encode` ``(B, C, L) -> (B, D)``, the one contract every evaluation uses. The single
+training loop (:func:`sslts.train.pretrain`) only ever calls four hooks, so a method with unusual
+needs overrides a hook instead of the loop growing a special case:
+
+- :meth:`SSLMethod.make_views`: batch -> the tuple of inputs for one step (default: two views).
+- :meth:`SSLMethod.configure_optimizers`: the optimisers (default: one AdamW).
+- :meth:`SSLMethod.step`: one optimisation step (default: forward under autocast, backward, clip,
+  step). A GAN with a generator and a discriminator optimiser (SS-GAN) overrides only this.
+- :meth:`SSLMethod.training_step`: the loss and its named terms for one batch of views.
+
+Configs are frozen dataclasses subclassing :class:`MethodConfig`, so there is one source of
+defaults (the paper's) and ``from_dict`` type-checks overrides from YAML, JSON or papermill.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import typing
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Mapping, TypeVar
+
+import torch
+from torch import Tensor, nn
+
+__all__ = [
+    "ConfigBase",
+    "MethodConfig",
+    "SSLMethod",
+    "StepContext",
+    "loss_in_float32",
+    "require_positive",
+]
+
+C = TypeVar("C", bound="ConfigBase")
+
+
+def _check_value(cls_name: str, field: str, hint: Any, value: Any) -> Any:
+    """Return ``value`` converted to ``hint`` (only int -> float), or raise a readable TypeError."""
+    args = typing.get_args(hint)
+    optional = type(None) in args  # `X | None`
+    if optional:
+        if value is None:
+            return None
+        (hint,) = [a for a in args if a is not type(None)]
+    ok: bool
+    if hint is bool:
+        ok = isinstance(value, bool)
+    elif hint is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif hint is float:
+        # An int is an acceptable float ("lr: 1" in YAML); a bool is not a number here.
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    else:
+        ok = isinstance(value, hint)
+    if not ok:
+        name = getattr(hint, "__name__", str(hint)) + (" or None" if optional else "")
+        raise TypeError(
+            f"{cls_name}.{field} must be {name}, got {type(value).__name__} ({value!r})"
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class ConfigBase:
+    """Frozen dataclass with a type-checked ``from_dict`` and a JSON-ready ``to_dict``.
+
+    Field types are limited to ``int``, ``float``, ``bool``, ``str`` and ``X | None`` so that a
+    config round-trips through JSON and through ``torch.load(..., weights_only=True)``.
+    """
+
+    @classmethod
+    def from_dict(cls: type[C], d: Mapping[str, Any]) -> C:
+        """Build the config from a mapping of overrides; missing fields keep their defaults.
+
+        Raises:
+            TypeError: if ``d`` is not a mapping or a value has the wrong type (the message names
+                the field and the expected type).
+            ValueError: if ``d`` has a key that is not a field (the message lists the allowed ones),
+                or a value is out of range (checked by the subclass's ``__post_init__``).
+
+        Example:
+            >>> from sslts.methods.simclr import SimCLRConfig
+            >>> SimCLRConfig.from_dict({"temperature": 0.1}).temperature
+            0.1
+        """
+        if not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__}.from_dict expects a mapping, got {type(d).__name__}")
+        hints = typing.get_type_hints(cls)
+        allowed = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(d) - set(allowed))
+        if unknown:
+            raise ValueError(
+                f"unknown {cls.__name__} field(s) {unknown}; allowed fields are {allowed}"
+            )
+        kwargs = {k: _check_value(cls.__name__, k, hints[k], v) for k, v in d.items()}
+        return cls(**kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The config as a plain dict of primitives (for checkpoints and run records)."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class MethodConfig(ConfigBase):
+    """Base class of the per-method configs (each adds its fields with the paper's defaults)."""
+
+
+def require_positive(config: ConfigBase, *names: str) -> None:
+    """Raise ValueError naming the first of ``names`` whose value is not > 0."""
+    for name in names:
+        value = getattr(config, name)
+        if not value > 0:
+            raise ValueError(f"{type(config).__name__}.{name} must be > 0, got {value!r}")
+
+
+def loss_in_float32(loss_fn: Callable[..., Any], z1: Tensor, z2: Tensor, **kwargs: Any) -> Any:
+    """Call ``loss_fn(z1, z2, **kwargs)`` in float32 with autocast switched off.
+
+    Under mixed precision the projector outputs are float16; the cross-correlation and covariance
+    matrices of the losses overflow or lose the small off-diagonal entries in half precision, so
+    the losses always run in float32 (the forward passes keep their speed-up).
+    """
+    with torch.autocast(device_type=z1.device.type, enabled=False):
+        return loss_fn(z1.float(), z2.float(), **kwargs)
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What the loop hands to :meth:`SSLMethod.step` besides the views and the optimisers.
+
+    Attributes:
+        device_type: ``"cuda"`` or ``"cpu"``, for :func:`torch.autocast`.
+        amp: whether mixed precision (float16 autocast + gradient scaling) is on.
+        scaler: the loop's :class:`torch.amp.GradScaler` (a no-op when ``amp`` is off).
+        max_grad_norm: clip the global gradient norm to this value, or ``None`` for no clipping.
+    """
+
+    device_type: str
+    amp: bool
+    scaler: torch.amp.GradScaler
+    max_grad_norm: float | None = None
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """The autocast context for forward passes (disabled unless ``amp``)."""
+        return torch.autocast(device_type=self.device_type, dtype=torch.float16, enabled=self.amp)
+
+
+class SSLMethod(nn.Module):
+    """Base class of a self-supervised method: an encoder plus the heads and loss of one paper.
+
+    Subclasses set ``name`` and ``config_class``, build their heads in ``__init__`` and implement
+    :meth:`training_step`. ``encoder`` maps ``(B, C, L) -> (B, D)`` and has an ``out_dim``
+    attribute.
+
+    Raises:
+        TypeError: if ``encoder`` is not an ``nn.Module`` with an integer ``out_dim``, or ``config``
+            is not an instance of the method's ``config_class``.
+    """
+
+    name: ClassVar[str] = "base"
+    config_class: ClassVar[type[MethodConfig]] = MethodConfig
+
+    def __init__(self, encoder: nn.Module, config: MethodConfig | None = None) -> None:
+        super().__init__()
+        if not isinstance(encoder, nn.Module):
+            raise TypeError(f"encoder must be a torch.nn.Module, got {type(encoder).__name__}")
+        out_dim = getattr(encoder, "out_dim", None)
+        if not isinstance(out_dim, int) or isinstance(out_dim, bool) or out_dim < 1:
+            raise TypeError(
+                f"encoder must have a positive integer attribute `out_dim`, got {out_dim!r}"
+            )
+        config = self.config_class() if config is None else config
+        if not isinstance(config, self.config_class):
+            raise TypeError(
+                f"{type(self).__name__} expects a {self.config_class.__name__}, "
+                f"got {type(config).__name__}"
+            )
+        self.encoder = encoder
+        self.config = config
+
+    def encode(self, x: Tensor) -> Tensor:
+        """Representation used by every evaluation: the encoder output ``(B, C, L) -> (B, D)``."""
+        return self.encoder(x)
+
+    def training_step(self, x1: Tensor, x2: Tensor) -> tuple[Tensor, dict[str, float]]:
+        """Loss for two augmented views ``(B, C, L)`` and its named terms (floats, for logging)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement training_step")
+
+    def make_views(
+        self,
+        x: Tensor,
+        augment: Callable[[Tensor, torch.Generator], Tensor],
+        generator: torch.Generator,
+    ) -> tuple[Tensor, ...]:
+        """Inputs of one step from a clean batch ``x`` ``(B, C, L)``; by default two views.
+
+        Each view is ``augment(x, generator)`` ``(B, C, L)``; override for one view, more views, or
+        to keep the clean batch (e.g. a GAN discriminating real from generated series).
+        """
+        return augment(x, generator), augment(x, generator)
+
+    def configure_optimizers(self, lr: float, weight_decay: float) -> list[torch.optim.Optimizer]:
+        """One AdamW over all parameters; weight decay only on weight matrices and conv kernels.
+
+        Biases and normalisation scales (tensors with fewer than 2 dimensions) are not decayed:
+        shrinking them towards zero does not regularise, it only fights the normalisation.
+        """
+        params = [p for p in self.parameters() if p.requires_grad]
+        groups = [
+            {"params": [p for p in params if p.ndim >= 2], "weight_decay": weight_decay},
+            {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0},
+        ]
+        return [torch.optim.AdamW(groups, lr=lr)]
+
+    def step(
+        self,
+        views: tuple[Tensor, ...],
+        optimizers: list[torch.optim.Optimizer],
+        ctx: StepContext,
+    ) -> tuple[Tensor, dict[str, float]]:
+        """One optimisation step; returns the detached loss and the terms of :meth:`training_step`.
+
+        A non-finite loss is returned without a backward pass or an update, so the weights stay
+        those of the last good step; the loop then raises :class:`sslts.train.TrainingDiverged`.
+
+        Raises:
+            ValueError: if more than one optimiser is given (override this hook instead).
+        """
+        if len(optimizers) != 1:
+            raise ValueError(
+                f"{type(self).__name__}.step handles one optimiser, got {len(optimizers)}; "
+                "a method with several optimisers must override step()"
+            )
+        (optimizer,) = optimizers
+        with ctx.autocast():
+            loss, terms = self.training_step(*views)
+        if not torch.isfinite(loss):
+            return loss.detach(), terms
+        optimizer.zero_grad(set_to_none=True)
+        ctx.scaler.scale(loss).backward()
+        if ctx.max_grad_norm is not None:
+            ctx.scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
+            nn.utils.clip_grad_norm_(self.parameters(), ctx.max_grad_norm)
+        ctx.scaler.step(optimizer)
+        ctx.scaler.update()
+        return loss.detach(), terms
