@@ -12,7 +12,10 @@ from typing import Any
 
 import pandas as pd
 
+import numpy as np
+
 from .experiment import ExperimentConfig, ExperimentResult, run_experiment
+from .params import resolve
 from .paths import results_dir
 from .results import records_frame
 
@@ -25,10 +28,19 @@ METHOD_PARAMS = {
     "vibcreg": lambda P: {"cov_weight": P["vibcreg_cov_weight"], "proj_hidden": P["proj_dim"], "proj_dim": P["proj_dim"]},
     "random_init": lambda P: {},
 }
+# The chapter that owns each method's parameters (their defaults apply when another chapter runs it).
+METHOD_CHAPTER = {"simclr": "simclr", "vicreg": "vicreg", "barlow_twins": "barlow", "vibcreg": "barlow"}
 
 
 def experiment_config(method: str, dataset: str, seed: int, P: dict[str, Any]) -> ExperimentConfig:
-    """The :class:`ExperimentConfig` of one (method, dataset, seed) cell of a chapter."""
+    """The :class:`ExperimentConfig` of one (method, dataset, seed) cell of a chapter.
+
+    A method run in another method's chapter (SimCLR next to VICReg) takes its own parameters
+    from its chapter's defaults for the same profile.
+    """
+    if method in METHOD_CHAPTER:
+        own = resolve(METHOD_CHAPTER[method], P["profile"])
+        P = {**P, **{k: v for k, v in own.items() if k not in P}}
     return ExperimentConfig(
         method=method, dataset=dataset, encoder=P["encoder"], seed=seed, profile=P["profile"],
         epochs=P["epochs"], batch_size=P["batch_size"], lr=P["lr"], augmentations=P["augmentations"],
@@ -95,3 +107,99 @@ def discussion(frame: pd.DataFrame, method: str) -> str:
             lines.append(f"With {by_fraction.index.min():.0%} of the labels its linear probe reaches "
                          f"{by_fraction.iloc[0]:.3f}, against {by_fraction.iloc[-1]:.3f} with all of them.")
     return " ".join(lines)
+
+
+def hypothesis_diversity(frame: pd.DataFrame, results: list[ExperimentResult], a: str, b: str) -> str:
+    """Hypothesis 1 from the numbers of this run: does ``a`` give more diverse features than ``b``?
+
+    Diversity is measured on the training embeddings by the effective rank and by the mean
+    per-dimension standard deviation of the L2-normalised embeddings (relative to ``1/sqrt(D)``,
+    its value for perfectly spread embeddings, since the two methods may have other widths).
+    """
+    rows = []
+    for r in results:
+        cfg, diag = r.record["config"], r.record["diagnostics"]
+        if cfg["method"] in (a, b):
+            rows.append({"dataset": cfg["dataset"], "method": cfg["method"], "rank": diag["effective_rank"],
+                         "spread": diag["std_normalized_mean"] / diag["std_collapse_reference"]})
+    if not rows:
+        return ""
+    means = pd.DataFrame(rows).groupby(["dataset", "method"]).mean()
+    parts = []
+    for dataset in means.index.get_level_values(0).unique():
+        if (dataset, a) not in means.index or (dataset, b) not in means.index:
+            continue
+        ra, rb = means.loc[(dataset, a)], means.loc[(dataset, b)]
+        verdict = "supports" if ra["rank"] > rb["rank"] and ra["spread"] > rb["spread"] else (
+            "contradicts" if ra["rank"] < rb["rank"] and ra["spread"] < rb["spread"] else "is mixed on")
+        parts.append(
+            f"On **{dataset}**, {method_label(a)} embeddings have effective rank {ra['rank']:.1f} and relative spread "
+            f"{ra['spread']:.2f}, against {rb['rank']:.1f} and {rb['spread']:.2f} for {method_label(b)}: this run "
+            f"{verdict} the hypothesis that {method_label(a)} gives more diverse features."
+        )
+    return " ".join(parts)
+
+
+def most_confused_pairs(confusion: list[list[int]], k: int = 3) -> list[tuple[int, int]]:
+    """The ``k`` unordered class pairs with the most errors between them (both directions)."""
+    matrix = np.asarray(confusion)
+    symmetric = matrix + matrix.T
+    pairs = [(i, j) for i in range(len(matrix)) for j in range(i + 1, len(matrix))]
+    return sorted(pairs, key=lambda p: -symmetric[p])[:k]
+
+
+def hypothesis_similar_classes(results: list[ExperimentResult], a: str = "simclr", b: str = "vicreg",
+                               dataset: str = "uwave", k: int = 3) -> str:
+    """Hypothesis 2 from this run: does ``a`` confuse similar classes less often than ``b``?
+
+    "Similar classes" are chosen without looking at ``a`` or ``b``: the ``k`` pairs the linear probe
+    on the frozen *random* encoder confuses most. For each method the error rate between those
+    pairs is the share of their test series predicted as the other class of the pair.
+    """
+    def linear_confusion(method: str) -> list[np.ndarray]:
+        return [np.asarray(next(e["confusion"] for e in r.record["evaluations"]
+                                if e["protocol"] == "linear" and e["label_fraction"] == 1.0))
+                for r in results if r.record["config"]["method"] == method and r.record["config"]["dataset"] == dataset]
+
+    base, ca, cb = linear_confusion("random_init"), linear_confusion(a), linear_confusion(b)
+    if not (base and ca and cb):
+        return ""
+    pairs = most_confused_pairs(sum(base).tolist(), k)
+
+    def pair_error(matrices: list[np.ndarray]) -> float:
+        m = sum(matrices)
+        wrong = sum(m[i, j] + m[j, i] for i, j in pairs)
+        total = sum(m[i].sum() + m[j].sum() for i, j in pairs)
+        return wrong / max(total, 1)
+
+    names = next(r.test.class_names for r in results if r.record["config"]["dataset"] == dataset)
+    listed = ", ".join(f"{names[i]}/{names[j]}" if names else f"{i}/{j}" for i, j in pairs)
+    ea, eb = pair_error(ca), pair_error(cb)
+    verdict = "supports" if ea < eb else "does not support"
+    return (f"On **{dataset}**, the class pairs a random encoder confuses most are {listed}. Between them, "
+            f"{method_label(a)}'s linear probe errs on {ea:.1%} of the series and {method_label(b)}'s on {eb:.1%}: "
+            f"this run {verdict} the hypothesis that {method_label(a)} separates similar classes better.")
+
+
+def full_profile_summary(methods: list[str], root: str | None = None) -> tuple[pd.DataFrame | None, str]:
+    """Committed full-profile results of ``methods`` (plus the baseline) and their provenance.
+
+    Returns ``(table, text)``: the mean ± std table over seeds (``None`` without records) and a
+    Markdown note saying which commits, devices and wall times produced the records.
+    """
+    from .results import load_records, summary_table
+
+    folder = results_dir() / "full" if root is None else root
+    records = [r for r in load_records(folder) if r["config"]["method"] in (*methods, "random_init")]
+    if not records:
+        return None, (f"No full-profile records for {', '.join(method_label(m) for m in methods)} yet. "
+                      "They are produced by `sslts sweep` and committed under `results/full`.")
+    frame = records_frame(records)
+    commits = sorted({r["git_commit"] for r in records})
+    devices = sorted({r["device"] for r in records})
+    minutes = frame.groupby(["dataset", "method"])["total_s"].first().groupby(level=[0, 1]).mean() / 60
+    timing = "; ".join(f"{m} on {d}: {v:.1f} min" for (d, m), v in minutes.items())
+    text = (f"{len(records)} full-profile records (committed in `results/full`), produced at commit(s) "
+            f"{', '.join(f'`{c}`' for c in commits)} on {'; '.join(devices)}. Mean wall time per run "
+            f"(pre-training and all evaluations): {timing}.")
+    return summary_table(frame), text

@@ -35,6 +35,17 @@ def _parser() -> argparse.ArgumentParser:
     reference = sub.add_parser("reference", help="refresh the nbval reference notebooks in tests/notebooks (smoke profile)")
     reference.add_argument("chapters", nargs="*", help="default: every chapter")
 
+    sweep = sub.add_parser("sweep", help="run the full-profile experiments that have no record yet")
+    sweep.add_argument("--methods", default="simclr,vicreg,barlow_twins,vibcreg,random_init")
+    sweep.add_argument("--datasets", default="uwave,har")
+    sweep.add_argument("--seeds", default="0,1,2,3,4")
+    sweep.add_argument("--profile", choices=PROFILES, default="full")
+    sweep.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                       help="override a chapter parameter for every run (e.g. -p epochs 100)")
+    sweep.add_argument("--max-runs", type=int, default=None, help="stop after this many new runs")
+    sweep.add_argument("--out", default="results/full", help="record folder (default results/full)")
+    sweep.add_argument("--no-progress", action="store_true")
+
     fetch = sub.add_parser("fetch", help="get, verify and cache datasets (e.g. before going offline)")
     fetch.add_argument("datasets", nargs="+")
     return parser
@@ -64,6 +75,13 @@ def main(argv: list[str] | None = None) -> int:
                 path = run_chapter(chapter, "smoke", output_dir=out_dir, progress=False)
                 strip_to_checked_outputs(path)
                 print(f"reference notebook: {path}")
+        elif args.command == "sweep":
+            from .sweep import run_sweep
+
+            seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+            written = run_sweep(args.methods.split(","), args.datasets.split(","), seeds, args.out, args.profile,
+                                dict(args.parameter), args.max_runs, progress=not args.no_progress)
+            print(f"{len(written)} new records in {args.out}")
         elif args.command == "params":
             from .params import describe
 

@@ -133,3 +133,30 @@ def label_fraction_curves(frame: pd.DataFrame, title: str) -> plt.Figure:
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def augmentation_gallery(data: TimeSeriesData, index: int, seed: int, channel: int = 0) -> plt.Figure:
+    """Every registered augmentation applied (default strength) to one series, against the original."""
+    import torch
+
+    from .augment import AUGMENTATIONS
+
+    x = torch.from_numpy(np.ascontiguousarray(data.X[index : index + 1]))  # (1, C, L)
+    names = list(AUGMENTATIONS)
+    cols = 4
+    rows = int(np.ceil(len(names) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(12, 2.0 * rows), sharex=True, squeeze=False)
+    for ax, name in zip(axes.flat, names):
+        generator = torch.Generator().manual_seed(seed)
+        augmented = AUGMENTATIONS[name](x, generator)
+        ax.plot(x[0, channel].numpy(), color="0.6", linewidth=1, label="original")
+        ax.plot(augmented[0, channel].numpy(), color="C3", linewidth=1, label="augmented")
+        ax.set_title(name, fontsize=9)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(f"{data.name}: series {index} ({data.class_names[data.y[index]]}), channel "
+                 f"{data.channel_names[channel]}", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -12,6 +12,7 @@ from numbers import Real
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .metrics import as_labels
 from .protocols import get_protocol
@@ -90,7 +91,8 @@ def evaluate_label_fractions(
     rows = []
     for f in checked:
         idx = label_fraction_indices(labels, f, seed)
-        result = probe(z[idx], labels[idx], test_z, test_y, seed=seed)
+        with threadpool_limits(limits=1, user_api="blas"):  # many small fits: see protocols.py
+            result = probe(z[idx], labels[idx], test_z, test_y, seed=seed)
         rows.append({"fraction": f, "n_labelled": int(idx.size), "protocol": protocol,
                      **result.metrics()})
     return rows

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
 from sklearn.neighbors import KNeighborsClassifier
@@ -246,4 +247,7 @@ def evaluate_embeddings(train_z: Any, train_y: Any, test_z: Any, test_y: Any,
     """
     names = (protocols,) if isinstance(protocols, str) else tuple(protocols)
     fns = [get_protocol(name) for name in names]  # fail on a bad name before any fitting
-    return {name: fn(train_z, train_y, test_z, test_y, seed=seed) for name, fn in zip(names, fns)}
+    # One BLAS thread: the probes run many small fits, where thread start-up costs more than it
+    # gains (about 10x slower on a loaded 2-core machine); results do not depend on it.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return {name: fn(train_z, train_y, test_z, test_y, seed=seed) for name, fn in zip(names, fns)}

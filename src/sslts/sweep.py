@@ -1,0 +1,50 @@
+"""The paper-grade sweep: every method x dataset x seed in the ``full`` profile, resumable.
+
+Each run writes one record under ``results/full``; runs whose record already exists are skipped,
+so a sweep that takes hours on a CPU can be continued across sessions a few runs at a time
+(``--max-runs``). The records are meant to be committed: the method chapters show them, with the
+commit, hardware and wall time that produced them.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+from .chapters import METHOD_CHAPTER, experiment_config
+from .experiment import ExperimentConfig, run_experiment
+from .params import resolve
+from .results import record_path
+
+FULL_METHODS = ("simclr", "vicreg", "barlow_twins", "vibcreg", "random_init")
+
+
+def sweep_configs(methods: list[str], datasets: list[str], seeds: list[int], profile: str = "full",
+                  overrides: dict[str, Any] | None = None) -> Iterator[ExperimentConfig]:
+    """The experiment configs of a sweep, in dataset, seed, method order."""
+    for dataset in datasets:
+        for seed in seeds:
+            for method in methods:
+                chapter = METHOD_CHAPTER.get(method, "simclr")  # random_init: the shared settings
+                P = resolve(chapter, profile, **(overrides or {}))
+                P["dataset"] = [dataset]
+                yield experiment_config(method, dataset, seed, P)
+
+
+def run_sweep(methods: list[str], datasets: list[str], seeds: list[int], out_dir: str | Path,
+              profile: str = "full", overrides: dict[str, Any] | None = None, max_runs: int | None = None,
+              progress: bool = True) -> list[Path]:
+    """Run the missing experiments of a sweep (at most ``max_runs``); return the records written."""
+    written = []
+    configs = list(sweep_configs(methods, datasets, seeds, profile, overrides))
+    todo = [c for c in configs if not record_path(out_dir, c.to_dict()).is_file()]
+    print(f"[sweep] {len(configs)} runs, {len(configs) - len(todo)} already recorded, {len(todo)} to do", flush=True)
+    for config in todo[: max_runs if max_runs is not None else len(todo)]:
+        started = time.perf_counter()
+        print(f"[sweep] {config.method} on {config.dataset}, seed {config.seed} ...", flush=True)
+        result = run_experiment(config, out_dir, progress=progress)
+        written.append(record_path(out_dir, config.to_dict()))
+        accuracy = {e["protocol"]: round(e["accuracy"], 4) for e in result.record["evaluations"] if e["label_fraction"] == 1.0}
+        print(f"[sweep]   done in {time.perf_counter() - started:.0f} s: {accuracy}", flush=True)
+    return written
