@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 import doctest
 import math
+import re
 
 import pytest
 import torch
 
 from sslts import augment
+from sslts import augment as A
 from sslts.augment import (
     AUGMENTATIONS, AugmentationStep, Compose, build_pipeline, default_generator, default_params,
 )
@@ -385,7 +387,7 @@ def test_defaults_are_the_module_constants() -> None:
 
 @pytest.mark.parametrize("spec, error, message", [
     ("jitter,rotate", ValueError, "unknown augmentation 'rotate'; known: jitter, channel_noise"),
-    ("jitter,,scaling", ValueError, "empty augmentation name"),
+    ("jitter,,scaling", ValueError, "cannot read the augmentation spec"),
     ([{"name": "jitter", "sgima": 0.1}], ValueError, "unknown parameter 'sgima'.*allowed: sigma"),
     ([{"name": "time_flip", "sigma": 0.1}], ValueError, "allowed: none"),
     ([{"p": 0.5}], ValueError, "needs a 'name'"),
@@ -420,3 +422,25 @@ def test_default_generator() -> None:
     assert default_generator(0, torch.device("cpu")).device.type == "cpu"
     with pytest.raises(TypeError, match="seed must be an int"):
         default_generator(1.5)                                          # type: ignore[arg-type]
+
+
+# --- the string form chapter parameters use -------------------------------------------------------
+def test_spec_string_with_probabilities_and_strengths():
+    pipe = A.build_pipeline("jitter(p=0.8,sigma=0.05), scaling,time_warp(knots=3)")
+    assert pipe.describe() == [
+        {"name": "jitter", "p": 0.8, "sigma": 0.05},
+        {"name": "scaling", "p": 1.0, "sigma": A.SCALING_SIGMA},
+        {"name": "time_warp", "p": 1.0, "sigma": A.TIME_WARP_SIGMA, "knots": 3},
+    ]
+    assert A.build_pipeline(pipe.describe()).describe() == pipe.describe()
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("jitter,,scaling", "at position 7"),
+    ("jitter(sigma)", "expected key=value, got 'sigma'"),
+    ("jitter(foo=1)", "unknown parameter 'foo' for 'jitter'"),
+    ("jiter", "unknown augmentation 'jiter'"),
+])
+def test_spec_string_errors_name_the_problem(spec, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        A.build_pipeline(spec)

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -618,14 +619,54 @@ def _step_from(item: Any) -> AugmentationStep:
                     f"got {type(item).__name__}")
 
 
+_STEP = re.compile(r"\s*([A-Za-z_]\w*)\s*(?:\(([^()]*)\))?\s*(?:,|$)")
+
+
+def _literal(text: str) -> Any:
+    """``"0.8"`` -> 0.8, ``"3"`` -> 3, ``"true"`` -> True; anything else stays a string."""
+    text = text.strip()
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _parse_spec(spec: str) -> list[dict[str, Any]]:
+    """``"jitter(p=0.8,sigma=0.05),scaling"`` -> ``[{"name": "jitter", "p": 0.8, "sigma": 0.05}, {"name": "scaling"}]``."""
+    steps, position = [], 0
+    while position < len(spec):
+        match = _STEP.match(spec, position)
+        if match is None or match.end() == position:
+            raise ValueError(
+                f"cannot read the augmentation spec {spec!r} at position {position}: expected "
+                "'name' or 'name(key=value,...)' separated by commas, e.g. 'jitter(p=0.8,sigma=0.05),scaling'"
+            )
+        step: dict[str, Any] = {"name": match.group(1)}
+        for pair in filter(str.strip, (match.group(2) or "").split(",")):
+            key, sep, value = pair.partition("=")
+            if not sep or not key.strip():
+                raise ValueError(f"in augmentation {match.group(1)!r}: expected key=value, got {pair.strip()!r}")
+            step[key.strip()] = _literal(value)
+        steps.append(step)
+        position = match.end()
+    if not steps:
+        raise ValueError(f"empty augmentation spec {spec!r}")
+    return steps
+
+
 def build_pipeline(spec: None | str | list[Any] | tuple[Any, ...] | Compose) -> Compose:
     """Build a :class:`Compose` from a config value.
 
     Accepted forms:
 
     * ``None`` or ``""``: the identity pipeline;
-    * ``"jitter,scaling"``: names separated by commas, each with ``p = 1`` and default strengths
-      (a name in a config means "use it"; probabilities need the dict form);
+    * ``"jitter,scaling"``: names separated by commas, each with ``p = 1`` and default strengths;
+    * ``"jitter(p=0.8,sigma=0.05),scaling"``: the same with a probability and strengths by name
+      (the form chapter parameters use);
     * ``["jitter", "scaling"]``: the same as a list;
     * ``[{"name": "jitter", "p": 0.8, "sigma": 0.03}, ...]``: ``p`` defaults to 1, other keys are
       parameters; names, dicts and :class:`AugmentationStep` may be mixed;
@@ -642,10 +683,7 @@ def build_pipeline(spec: None | str | list[Any] | tuple[Any, ...] | Compose) -> 
     if spec is None or spec == "":
         return Compose()
     if isinstance(spec, str):
-        names = [name.strip() for name in spec.split(",")]
-        if "" in names:
-            raise ValueError(f"empty augmentation name in {spec!r}")
-        return Compose(tuple(AugmentationStep(name) for name in names))
+        return Compose(tuple(_step_from(item) for item in _parse_spec(spec)))
     if isinstance(spec, (list, tuple)):
         return Compose(tuple(_step_from(item) for item in spec))
     raise TypeError(f"spec must be None, a str, a list of names/dicts or a Compose, "

@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 PROFILES = ("smoke", "quick", "full")
 
@@ -41,6 +41,7 @@ class Param:
     high: float | None = None
     pattern: str | None = None
     odd: bool = False
+    check: Callable[[Any], Any] | None = None  # extra validation; raises ValueError/TypeError
     by_profile: dict[str, Any] = field(default_factory=dict)
 
     def default_for(self, profile: str) -> Any:
@@ -81,6 +82,12 @@ CHAPTERS: dict[str, dict[str, Param]] = {
 }
 
 
+def _check_augmentations(spec: str) -> None:
+    from .augment import build_pipeline  # imports torch, so only when a chapter needs it
+
+    build_pipeline(spec)
+
+
 def _method_chapter(**method_params: Param) -> dict[str, Param]:
     """Parameters shared by every method chapter, plus the method's own loss/head parameters."""
     return {
@@ -92,7 +99,8 @@ def _method_chapter(**method_params: Param) -> dict[str, Param]:
         "n_seeds": Param(int, 1, "seeds run: seed, seed+1, ...; tables show mean and std", low=1, high=20,
                          by_profile={"full": 5}),
         "augmentations": Param(str, "jitter,scaling,time_warp,crop_resize",
-                               "augmentation pipeline: names, or name(p=0.8,sigma=0.05) with probability and strengths"),
+                               "augmentation pipeline: names, or name(p=0.8,sigma=0.05) with probability and strengths",
+                               check=_check_augmentations),
         "max_train": Param(int, 2000, "cap on training series (stratified subsample; 0 = all)", low=0, high=10**7,
                            by_profile={"smoke": 96, "full": 0}),
         "max_test": Param(int, 0, "cap on test series (stratified subsample; 0 = all)", low=0, high=10**7,
@@ -211,6 +219,11 @@ def _check(name: str, spec: Param, value: Any) -> Any:
     )
     if out_of_range:
         raise ParameterError(f"Parameter '{name}' must be {spec.allowed()} ({spec.help}); got {value!r}.")
+    if spec.check is not None:
+        try:
+            spec.check(value)
+        except (ValueError, TypeError) as error:
+            raise ParameterError(f"Parameter '{name}' ({spec.help}) is invalid: {error}") from None
     return value
 
 
