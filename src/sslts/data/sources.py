@@ -29,7 +29,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .checksums import expected_sha256
 from .errors import ChecksumMismatchError, DataUnavailableError, MalformedFileError

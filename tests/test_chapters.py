@@ -1,0 +1,62 @@
+"""The helpers behind the method chapters: parameter mapping and the hypothesis verdicts."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from sslts.chapters import experiment_config, hypothesis_diversity, hypothesis_similar_classes, most_confused_pairs
+from sslts.params import resolve
+from sslts.results import records_frame
+
+
+def test_most_confused_pairs_counts_both_directions():
+    confusion = [[5, 3, 0],
+                 [1, 6, 0],
+                 [0, 2, 9]]
+    # 0<->1: 3+1 = 4 errors, 1<->2: 0+2 = 2, 0<->2: 0
+    assert most_confused_pairs(confusion, k=2) == [(0, 1), (1, 2)]
+
+
+def test_method_run_in_another_chapter_takes_its_own_defaults():
+    P = resolve("vicreg", "smoke")
+    config = experiment_config("simclr", "uwave", 0, P)
+    simclr_defaults = resolve("simclr", "smoke")
+    assert config.method_params["temperature"] == simclr_defaults["temperature"]
+    assert config.epochs == P["epochs"] and config.max_train == P["max_train"]
+
+
+def test_extra_pool_only_applies_to_uwave():
+    P = {**resolve("simclr", "smoke"), "extra_pool": True}
+    assert experiment_config("simclr", "uwave", 0, P).extra_pool
+    assert not experiment_config("simclr", "har", 0, P).extra_pool
+
+
+def _result(method, dataset, confusion, rank=10.0, spread=0.5):
+    record = {
+        "config": {"method": method, "dataset": dataset, "encoder": "cnn", "profile": "smoke", "seed": 0},
+        "evaluations": [{"protocol": "linear", "label_fraction": 1.0, "accuracy": 0.5, "confusion": confusion}],
+        "diagnostics": {"effective_rank": rank, "std_normalized_mean": spread, "std_collapse_reference": 1.0},
+        "timing": {"pretrain_s": 1.0, "total_s": 1.0},
+    }
+    return SimpleNamespace(record=record, test=SimpleNamespace(class_names=("a", "b", "c")))
+
+
+def test_similar_classes_verdict_uses_pairs_chosen_by_the_random_encoder():
+    base = [[5, 5, 0], [5, 5, 0], [0, 0, 10]]          # random encoder mixes a and b
+    good = [[9, 1, 0], [1, 9, 0], [0, 5, 5]]           # few a/b errors, many b/c errors
+    bad = [[5, 5, 0], [5, 5, 0], [0, 0, 10]]
+    results = [_result("random_init", "uwave", base), _result("simclr", "uwave", good), _result("vicreg", "uwave", bad)]
+    text = hypothesis_similar_classes(results, "simclr", "vicreg", k=1)
+    assert "a/b" in text and "10.0%" in text and "50.0%" in text and "this run supports" in text
+    swapped = hypothesis_similar_classes(results, "vicreg", "simclr", k=1)
+    assert "does not support" in swapped
+
+
+@pytest.mark.parametrize("rank_a, spread_a, verdict", [(20, 0.9, "supports"), (5, 0.1, "contradicts"), (20, 0.1, "is mixed on")])
+def test_diversity_verdict(rank_a, spread_a, verdict):
+    results = [_result("vicreg", "har", [[1]], rank_a, spread_a), _result("simclr", "har", [[1]], 10.0, 0.5)]
+    frame = records_frame([])
+    assert f"this run {verdict} the hypothesis" in hypothesis_diversity(frame, results, "vicreg", "simclr")
