@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -120,3 +122,23 @@ def test_bad_inputs_raise_readable_errors():
         CNNEncoder(0)
     with pytest.raises(TypeError):
         build_encoder("cnn", 1, depth=3)  # "depth" belongs to the dilated encoder only
+
+
+def test_cnn_temporal_bins_are_means_over_equal_stretches():
+    torch.manual_seed(0)
+    encoder = build_encoder("cnn", 2, temporal_bins=2).eval()
+    x = torch.randn(3, 2, 64)
+    z = encoder(x)
+    assert encoder.out_dim == 256 and z.shape == (3, 256)
+    h = encoder.blocks(x)  # (3, 128, L')
+    length = h.shape[-1]
+    first, second = h[..., : math.ceil(length / 2)], h[..., length // 2 :]  # adaptive pooling's bins
+    bins = z.view(3, 128, 2)  # features are (channel, bin) in row-major order
+    assert torch.allclose(bins[..., 0], first.mean(-1), atol=1e-6)
+    assert torch.allclose(bins[..., 1], second.mean(-1), atol=1e-6)
+    assert not torch.allclose(bins[..., 0], bins[..., 1])
+
+
+def test_cnn_temporal_bins_rejects_bad_values():
+    with pytest.raises(ValueError, match="temporal_bins must be a positive int"):
+        build_encoder("cnn", 2, temporal_bins=0)

@@ -46,6 +46,7 @@ def experiment_config(method: str, dataset: str, seed: int, P: dict[str, Any]) -
         epochs=P["epochs"], batch_size=P["batch_size"], lr=P["lr"], augmentations=P["augmentations"],
         method_params=METHOD_PARAMS[method](P), extra_pool=P["extra_pool"] and dataset == "uwave",
         finetune_epochs=P["finetune_epochs"], max_train=P["max_train"], max_test=P["max_test"], device=P["device"],
+        encoder_params={"temporal_bins": P["temporal_bins"]} if P["encoder"] == "cnn" and P["temporal_bins"] > 1 else {},
     )
 
 

@@ -41,11 +41,17 @@ class CNNEncoder(nn.Module):
         channels: output channels of the three blocks; the last one is ``out_dim``.
         kernel_size: convolution kernel size (8 in TS-TCC).
         dropout: dropout probability after the first block (0.35 in TS-TCC).
+        temporal_bins: average over this many equal stretches of time instead of the whole series,
+            and concatenate them (``out_dim = channels[-1] * temporal_bins``). A global average
+            keeps *which* local shapes occur but not *when*; for gestures, whose classes differ in
+            the order of the same strokes, a few bins keep that order. 1 is TS-TCC's global average.
 
     Example:
         >>> import torch
         >>> CNNEncoder(3)(torch.randn(4, 3, 50)).shape
         torch.Size([4, 128])
+        >>> CNNEncoder(3, temporal_bins=4)(torch.randn(4, 3, 50)).shape
+        torch.Size([4, 512])
     """
 
     def __init__(
@@ -54,12 +60,16 @@ class CNNEncoder(nn.Module):
         channels: Sequence[int] = (32, 64, 128),
         kernel_size: int = 8,
         dropout: float = 0.35,
+        temporal_bins: int = 1,
     ) -> None:
         super().__init__()
         if in_channels < 1 or len(channels) < 1 or min(channels) < 1:
             raise ValueError(f"in_channels and channels must be positive, got {in_channels}, {channels}")
+        if isinstance(temporal_bins, bool) or not isinstance(temporal_bins, int) or temporal_bins < 1:
+            raise ValueError(f"temporal_bins must be a positive int, got {temporal_bins!r}")
         self.in_channels = in_channels
-        self.out_dim = int(channels[-1])
+        self.temporal_bins = temporal_bins
+        self.out_dim = int(channels[-1]) * temporal_bins
         blocks: list[nn.Module] = []
         prev = in_channels
         for i, ch in enumerate(channels):
@@ -78,8 +88,10 @@ class CNNEncoder(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """Embed ``x`` of shape ``(B, C, L)`` into ``(B, out_dim)``."""
         _check_series(x, self.in_channels)
-        h = self.blocks(x)  # (B, out_dim, L'), L' ~ L / 8
-        return h.mean(dim=-1)  # (B, out_dim)
+        h = self.blocks(x)  # (B, channels[-1], L'), L' ~ L / 8
+        if self.temporal_bins == 1:
+            return h.mean(dim=-1)  # (B, out_dim)
+        return F.adaptive_avg_pool1d(h, self.temporal_bins).flatten(1)  # (B, channels[-1] * bins)
 
 
 class _DilatedBlock(nn.Module):

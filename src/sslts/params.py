@@ -93,6 +93,8 @@ def _method_chapter(**method_params: Param) -> dict[str, Param]:
     return {
         "dataset": Param(list, ["uwave", "har"], _DATASET_HELP, pattern=DATASET_PATTERN),
         "encoder": Param(str, "cnn", "encoder architecture", choices=("cnn", "dilated")),
+        "temporal_bins": Param(int, 1, "cnn encoder: average over this many stretches of time (1 = global)",
+                               low=1, high=64),
         "epochs": Param(int, 30, "pre-training epochs", low=1, high=5000, by_profile={"smoke": 1, "full": 200}),
         "batch_size": Param(int, 128, "pre-training batch size", low=2, high=8192),
         "lr": Param(float, 1e-3, "peak learning rate (AdamW, warm-up then cosine)", low=1e-6, high=1.0),
