@@ -108,3 +108,12 @@ def test_sweep_skips_recorded_runs(waves, tmp_path, monkeypatch):
     second = run_sweep(["random_init", "simclr"], ["Waves"], [0], out, "smoke", overrides, progress=False)
     assert len(second) == 1 and calls == ["random_init", "simclr"], "the recorded run is not repeated"
     assert json.loads(second[0].read_text())["config"]["method"] == "simclr"
+
+
+def test_auto_epochs_budget():
+    from sslts.experiment import auto_epochs
+
+    assert auto_epochs(7352, 220_000) == 29   # HAR: 220000 // 7352
+    assert auto_epochs(4278, 220_000) == 51   # UWave with the extra pool
+    assert auto_epochs(120, 220_000) == 200   # UWave: capped at 200
+    assert auto_epochs(100_000, 30_000) == 5  # at least 5

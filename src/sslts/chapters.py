@@ -7,7 +7,9 @@ few library calls, and makes every chapter run the same protocol.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -17,7 +19,8 @@ import numpy as np
 from .experiment import ExperimentConfig, ExperimentResult, run_experiment
 from .params import resolve
 from .paths import results_dir
-from .results import records_frame
+from .provenance import git_commit
+from .results import record_path, records_frame
 
 # How each chapter's method-specific parameters map onto method configs.
 METHOD_PARAMS = {
@@ -43,7 +46,7 @@ def experiment_config(method: str, dataset: str, seed: int, P: dict[str, Any]) -
         P = {**P, **{k: v for k, v in own.items() if k not in P}}
     return ExperimentConfig(
         method=method, dataset=dataset, encoder=P["encoder"], seed=seed, profile=P["profile"],
-        epochs=P["epochs"], batch_size=P["batch_size"], lr=P["lr"], augmentations=P["augmentations"],
+        epochs=P["epochs"], pretrain_budget=P["pretrain_budget"], batch_size=P["batch_size"], lr=P["lr"], augmentations=P["augmentations"],
         method_params=METHOD_PARAMS[method](P), extra_pool=P["extra_pool"] and dataset == "uwave",
         finetune_epochs=P["finetune_epochs"], max_train=P["max_train"], max_test=P["max_test"], device=P["device"],
         encoder_params={"temporal_bins": P["temporal_bins"]} if P["encoder"] == "cnn" and P["temporal_bins"] > 1 else {},
@@ -61,19 +64,38 @@ class GridResult:
         return [r for r in self.results if r.record["config"]["method"] == method and r.record["config"]["dataset"] == dataset]
 
 
-def run_method_grid(methods: list[str], P: dict[str, Any], baseline: bool = True, progress: bool = True) -> GridResult:
-    """Run ``methods`` (plus the random-init/supervised baseline) on every dataset and seed of ``P``.
+def run_method_grid(methods: list[str], P: dict[str, Any], compare: tuple[str, ...] = ("random_init",),
+                    progress: bool = True) -> GridResult:
+    """Run ``methods`` on every dataset and seed of ``P``, next to the ``compare`` methods.
 
-    Records go to ``results/runs/<profile>/<dataset>/`` (not committed); the committed full-profile
-    records live in ``results/full`` and are written by ``sslts sweep``.
+    The ``compare`` runs (the random-init/supervised baseline, or another method) reuse a record of
+    the identical configuration written at the same commit by an earlier chapter of the same build,
+    and run only when there is none; their results carry the record but no embeddings. Records go
+    to ``results/runs/<profile>/<dataset>/`` (not committed); the committed full-profile records live
+    in ``results/full`` and are written by ``sslts sweep``.
     """
+    root = results_dir() / "runs"
     results = []
     for dataset in P["dataset"]:
         for seed in range(P["seed"], P["seed"] + P["n_seeds"]):
-            for method in [*methods, *(["random_init"] if baseline else [])]:
-                results.append(run_experiment(experiment_config(method, dataset, seed, P),
-                                              results_dir() / "runs", progress=progress))
+            for method in methods:
+                results.append(run_experiment(experiment_config(method, dataset, seed, P), root, progress=progress))
+            for method in compare:
+                config = experiment_config(method, dataset, seed, P)
+                stored = _reusable_record(root, config)
+                results.append(ExperimentResult(stored, None, None, results[-1].train, results[-1].test) if stored
+                               else run_experiment(config, root, progress=progress))
     return GridResult(results, records_frame(r.record for r in results))
+
+
+def _reusable_record(root: Path, config: ExperimentConfig) -> dict[str, Any] | None:
+    """The stored record of ``config`` if it was written at this commit (a clean one), else None."""
+    path = record_path(root, config.to_dict())
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text())
+    commit = git_commit()
+    return record if record.get("git_commit") == commit and not commit.endswith("-dirty") and commit != "unknown" else None
 
 
 def method_label(method: str) -> str:

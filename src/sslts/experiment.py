@@ -38,6 +38,14 @@ from .results import write_record
 from .train import TrainConfig, pretrain
 
 BASELINES = ("random_init",)
+# epochs = 0 means "auto": about ``pretrain_budget`` series passes, between 5 and 200 epochs, so a
+# small set (UWave, 120 series) gets many epochs and a large one (HAR, 7352) a few.
+AUTO_MIN_EPOCHS, AUTO_MAX_EPOCHS = 5, 200
+
+
+def auto_epochs(n_series: int, budget: int) -> int:
+    """Epochs of the ``epochs = 0`` setting: ``budget`` series passes over ``n_series`` series, clipped."""
+    return int(min(AUTO_MAX_EPOCHS, max(AUTO_MIN_EPOCHS, budget // max(n_series, 1))))
 DEFAULT_AUGMENTATIONS = "jitter,scaling,time_warp,crop_resize"
 # Extra unlabelled series for pre-training, per dataset: the full UWave set minus the UEA test
 # gestures (see sslts.data.exclude_uea_test). Documented in the chapters; off by default.
@@ -54,6 +62,7 @@ class ExperimentConfig:
     seed: int = 0
     profile: str = "quick"
     epochs: int = 40
+    pretrain_budget: int = 220_000
     batch_size: int = 128
     lr: float = 1e-3
     weight_decay: float = 1e-4
@@ -137,9 +146,10 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
         encode_target = encoder
     else:
         model = build_method(config.method, encoder, config.method_params)
-        train_config = TrainConfig(epochs=config.epochs, batch_size=config.batch_size, lr=config.lr,
+        epochs = config.epochs or auto_epochs(len(X_pool), config.pretrain_budget)
+        train_config = TrainConfig(epochs=epochs, batch_size=config.batch_size, lr=config.lr,
                                    weight_decay=config.weight_decay, seed=config.seed, device=config.device,
-                                   progress=progress, warmup_epochs=max(1, config.epochs // 10))
+                                   progress=progress, warmup_epochs=max(1, epochs // 10))
         result = pretrain(model, X_pool, augment, train_config)
         history = {"loss": list(result.loss_history), **{k: list(v) for k, v in result.term_histories.items()}}
         pretrain_s, samples_per_s, peak_mb = result.wall_time_s, result.samples_per_s, result.peak_memory_mb
@@ -177,6 +187,7 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
         "timing": {"pretrain_s": round(pretrain_s, 2), "eval_s": round(eval_s, 2),
                    "total_s": round(time.perf_counter() - started, 2), "samples_per_s": samples_per_s,
                    "peak_memory_mb": peak_mb},
+        "pretrain_epochs": 0 if config.method in BASELINES else epochs,
         "data": {"train_shape": list(train.X.shape), "test_shape": list(test.X.shape),
                  "pretrain_series": int(X_pool.shape[0]), "sha256": data_checksums(train, test, *extra)},
         "started_at": started_at,
