@@ -108,9 +108,12 @@ def run_chapter(
             f"Chapter '{chapter}' failed in cell {error.exec_count}: {error.ename}: {error.evalue}\n"
             f"The partly executed notebook is {failed}."
         ) from None
+    # The book shows the parameters actually used in the run record at the end of each chapter; the
+    # source defaults and papermill's injected overrides would only confuse a reader.
     for cell in executed.cells:
-        if "injected-parameters" in cell.metadata.get("tags", []):
-            cell.metadata["tags"] = [*cell.metadata["tags"], "remove-cell"]
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags or "parameters" in tags:
+            cell.metadata["tags"] = [*tags, "remove-cell"]
     executed.metadata["sslts"] = {"chapter": chapter, "parameters": params,
                                   "wall_time_s": round(time.perf_counter() - started, 1)}
     import nbformat
