@@ -225,4 +225,5 @@ def full_profile_summary(methods: list[str], root: str | None = None) -> tuple[p
     text = (f"{len(records)} full-profile records (committed in `results/full`), produced at commit(s) "
             f"{', '.join(f'`{c}`' for c in commits)} on {'; '.join(devices)}. Mean wall time per run "
             f"(pre-training and all evaluations): {timing}.")
-    return summary_table(frame), text
+    # Records of other settings (encoder, temporal bins) stay in separate rows, never averaged together.
+    return summary_table(frame, index=("dataset", "method", "encoder", "temporal_bins")), text
