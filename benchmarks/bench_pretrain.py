@@ -51,7 +51,7 @@ data = torch.from_numpy(X).to(device)
 rng = np.random.default_rng(0)
 
 def step():
-    x = data[torch.from_numpy(rng.choice(len(X), size=batch, replace=False)).to(device)]
+    x = data[torch.from_numpy(rng.choice(len(X), size=batch, replace=len(X) < batch)).to(device)]
     loss, _ = model.training_step(augment(x, generator), augment(x, generator))
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> dict:
     for dataset in args.datasets.split(","):
         for encoder in args.encoders.split(","):
             for method in args.methods.split(","):
-                batch = args.batch_size
+                batch = args.batch_size  # UWave has 120 series: drawn with replacement
                 out = subprocess.run(
                     [sys.executable, "-c", CHILD, method, encoder, dataset, str(batch), str(args.steps),
                      json.dumps(METHOD_PARAMS[method])], capture_output=True, text=True, cwd=ROOT)
