@@ -78,7 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "sweep":
             from .sweep import run_sweep
 
-            seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+            try:
+                seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+            except ValueError:
+                raise ParameterError(f"--seeds must be comma-separated integers, e.g. 0,1,2; got {args.seeds!r}") from None
             written = run_sweep(args.methods.split(","), args.datasets.split(","), seeds, args.out, args.profile,
                                 dict(args.parameter), args.max_runs, progress=not args.no_progress)
             print(f"{len(written)} new records in {args.out}")
