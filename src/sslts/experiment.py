@@ -162,8 +162,9 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
     for name, probe in evaluate_embeddings(train_z, train.y, test_z, test.y, config.protocols, config.seed).items():
         evaluations.append({"protocol": name, "label_fraction": 1.0, **probe.metrics(),
                             "confusion": probe.confusion, "best_params": probe.best_params})
-    for row in evaluate_label_fractions(train_z, train.y, test_z, test.y, tuple(f for f in config.label_fractions if f < 1.0),
-                                        protocol="linear", seed=config.seed) if any(f < 1.0 for f in config.label_fractions) else []:
+    few_labels = tuple(f for f in config.label_fractions if f < 1.0)  # 100 % is the row above
+    rows = evaluate_label_fractions(train_z, train.y, test_z, test.y, few_labels, "linear", config.seed) if few_labels else []
+    for row in rows:
         evaluations.append({"protocol": row["protocol"], "label_fraction": row["fraction"],
                             "n_labelled": row["n_labelled"], "accuracy": row["accuracy"],
                             "macro_f1": row["macro_f1"], "auroc": row["auroc"]})
