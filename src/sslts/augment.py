@@ -125,6 +125,14 @@ def _randn(shape: tuple[int, ...], x: torch.Tensor, g: torch.Generator) -> torch
     return torch.randn(shape, generator=g, device=x.device, dtype=_work_dtype(x))
 
 
+def _kept_ratio(ratio: Any) -> float:
+    """A kept fraction in ``(0, 1]`` (zero would keep nothing)."""
+    ratio = _real("ratio", ratio, 0.0, 1.0)
+    if ratio == 0.0:
+        raise ValueError("ratio must be in (0, 1], got 0")
+    return ratio
+
+
 def _window(ratio: float, length: int, minimum: int) -> int:
     """Window length ``round(ratio * length)`` (half up), kept in ``[minimum, length]``."""
     return min(length, max(minimum, math.floor(ratio * length + 0.5)))
@@ -333,9 +341,7 @@ def crop_resize(x: torch.Tensor, generator: torch.Generator,
         ``(B, C, L)`` tensor.
     """
     _check_batch(x, generator)
-    ratio = _real("ratio", ratio, 0.0, 1.0)
-    if ratio == 0.0:
-        raise ValueError("ratio must be in (0, 1], got 0")
+    ratio = _kept_ratio(ratio)
     length = x.shape[-1]
     width = _window(ratio, length, 1)
     start = _window_start(x, generator, width).float()                  # (B, 1)
@@ -361,9 +367,7 @@ def random_crop(x: torch.Tensor, generator: torch.Generator,
         ``(B, C, L)`` tensor.
     """
     _check_batch(x, generator)
-    ratio = _real("ratio", ratio, 0.0, 1.0)
-    if ratio == 0.0:
-        raise ValueError("ratio must be in (0, 1], got 0")
+    ratio = _kept_ratio(ratio)
     keep = _window_mask(x, generator, _window(ratio, x.shape[-1], 1))  # (B, 1, L)
     return x * keep
 
