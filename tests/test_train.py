@@ -14,7 +14,7 @@ from torch import Tensor
 import sslts.methods.simclr as simclr_module
 from sslts.augment import build_pipeline
 from sslts.encoders import build_encoder
-from sslts.methods import SimCLR, SimCLRConfig, StepContext
+from sslts.methods import SimCLR, SimCLRConfig, SSLMethod, StepContext, build_method
 from sslts.train import TrainConfig, TrainingDiverged, learning_rate, pretrain
 
 N, C, L = 32, 3, 32
@@ -331,3 +331,46 @@ def test_a_method_with_two_optimisers_only_overrides_hooks() -> None:
         assert proj_lr == pytest.approx(10 * enc_lr)
     first = learning_rate(0, base_lr=1e-2, total_steps=4, warmup_steps=2)
     assert method.lrs[0][0] == pytest.approx(first)
+
+
+class _LabelledToy(SSLMethod):
+    """A method that needs labels: a linear classifier on the encoder, trained with cross-entropy."""
+
+    name = "labelled_toy"
+    needs_labels = True
+
+    def __init__(self, encoder):
+        super().__init__(encoder)
+        self.head = torch.nn.Linear(encoder.out_dim, 3)
+        self.seen: list[torch.Tensor] = []
+
+    def make_views(self, x, augment, generator, y=None):
+        self.seen.append(y.clone())
+        return x, y
+
+    def training_step(self, x, y):
+        loss = torch.nn.functional.cross_entropy(self.head(self.encoder(x)), y)
+        return loss, {"ce": loss.item()}
+
+
+def test_labels_reach_make_views_batch_by_batch():
+    X = np.random.default_rng(0).normal(size=(12, 1, 16)).astype(np.float32)
+    y = np.arange(12) % 3
+    method = _LabelledToy(build_encoder("cnn", in_channels=1))
+    pretrain(method, X, lambda x, g: x, TrainConfig(epochs=1, batch_size=4, warmup_epochs=0, progress=False), y=y)
+    seen = torch.cat(method.seen).numpy()
+    assert sorted(seen.tolist()) == sorted(y.tolist())  # every label once per epoch, in batches of 4
+    assert all(len(batch) == 4 for batch in method.seen)
+
+
+def test_labels_are_required_by_labelled_methods_and_refused_by_the_others():
+    X = np.random.default_rng(0).normal(size=(8, 1, 16)).astype(np.float32)
+    config = TrainConfig(epochs=1, batch_size=4, warmup_epochs=0, progress=False)
+    with pytest.raises(ValueError, match="trains with labels"):
+        pretrain(_LabelledToy(build_encoder("cnn", in_channels=1)), X, lambda x, g: x, config)
+    with pytest.raises(ValueError, match="must not see labels"):
+        pretrain(build_method("simclr", build_encoder("cnn", in_channels=1)), X, lambda x, g: x, config,
+                 y=np.zeros(8, dtype=np.int64))
+    with pytest.raises(ValueError, match=r"shape \(8,\)"):
+        pretrain(_LabelledToy(build_encoder("cnn", in_channels=1)), X, lambda x, g: x, config,
+                 y=np.zeros(7, dtype=np.int64))

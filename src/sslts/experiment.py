@@ -150,7 +150,11 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
         train_config = TrainConfig(epochs=epochs, batch_size=config.batch_size, lr=config.lr,
                                    weight_decay=config.weight_decay, seed=config.seed, device=config.device,
                                    progress=progress, warmup_epochs=max(1, epochs // 10))
-        result = pretrain(model, X_pool, augment, train_config)
+        if model.needs_labels and extra:
+            raise ValueError(f"{config.method} trains with labels; the unlabelled extra_pool cannot be used with it")
+        # Only methods that train a classifier jointly (test-time training) or a text tower see
+        # labels, and only the training split's.
+        result = pretrain(model, X_pool, augment, train_config, y=train.y if model.needs_labels else None)
         history = {"loss": list(result.loss_history), **{k: list(v) for k, v in result.term_histories.items()}}
         pretrain_s, samples_per_s, peak_mb = result.wall_time_s, result.samples_per_s, result.peak_memory_mb
         encode_target = model

@@ -242,8 +242,9 @@ def pretrain(
     augment: Augment,
     config: TrainConfig | None = None,
     resume: bool = True,
+    y: np.ndarray | None = None,
 ) -> TrainResult:
-    """Pre-train ``method`` in place on unlabelled series ``X`` with two augmented views per step.
+    """Pre-train ``method`` in place on series ``X`` (unlabelled unless the method needs labels).
 
     Args:
         method: an :class:`~sslts.methods.SSLMethod`; it is moved to the device, trained in place
@@ -255,14 +256,18 @@ def pretrain(
         config: :class:`TrainConfig`; its defaults when ``None``.
         resume: continue from this run's checkpoint in ``config.checkpoint_dir`` if one exists
             (a finished one just loads the weights); ``False`` starts afresh and overwrites it.
+        y: ``(n,)`` integer labels of ``X``, only for methods with ``needs_labels`` (test-time
+            training's joint classifier, the text tower of CLIP-style alignment); each batch's
+            labels reach :meth:`~sslts.methods.SSLMethod.make_views`. Pass training labels only.
 
     Returns:
         :class:`TrainResult` with per-epoch histories, timing, throughput and memory.
 
     Raises:
-        TypeError: if ``method``, ``X``, ``augment`` or ``config`` has the wrong type.
-        ValueError: if ``X`` is not a finite ``(n, C, L)`` array with ``n >= 2``, or a checkpoint
-            at this run's path belongs to another run.
+        TypeError: if ``method``, ``X``, ``augment``, ``config`` or ``y`` has the wrong type.
+        ValueError: if ``X`` is not a finite ``(n, C, L)`` array with ``n >= 2``, ``y`` is missing
+            for a method that needs labels (or given to one that does not, or of the wrong length),
+            or a checkpoint at this run's path belongs to another run.
         TrainingDiverged: if the loss becomes NaN or infinite (the weights are those of the last
             finite step and the last checkpoint is kept).
 
@@ -280,6 +285,7 @@ def pretrain(
     """
     config = TrainConfig() if config is None else config
     _check_inputs(method, X, augment, config)
+    _check_labels(method, X, y)
     device = resolve_device(config.device)
     amp = config.amp and device.type == "cuda"
     n = X.shape[0]
@@ -294,9 +300,10 @@ def pretrain(
         shuffle_gen = torch.Generator().manual_seed(int(shuffle_seed))  # on the CPU
         augment_gen = torch.Generator(device=device).manual_seed(int(augment_seed))
 
-        run = _describe_run(method, X, augment, config, device, batch_size, steps_per_epoch)
+        run = _describe_run(method, X, augment, config, device, batch_size, steps_per_epoch, y)
         method.to(device).train()
         data = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)).to(device)  # (n, C, L)
+        labels = None if y is None else torch.from_numpy(np.asarray(y, dtype=np.int64)).to(device)  # (n,)
         optimizers = method.configure_optimizers(config.lr, config.weight_decay)
         for group in (g for opt in optimizers for g in opt.param_groups):
             group.setdefault("initial_lr", group["lr"])  # the schedule scales each group's own lr
@@ -346,7 +353,10 @@ def pretrain(
 
                     idx = perm[i * batch_size : (i + 1) * batch_size].to(device)
                     x = data[idx]  # (B, C, L)
-                    views = method.make_views(x, augment, augment_gen)
+                    if labels is None:
+                        views = method.make_views(x, augment, augment_gen)
+                    else:
+                        views = method.make_views(x, augment, augment_gen, y=labels[idx])
                     loss, terms = method.step(views, optimizers, ctx)
 
                     value = loss.item()
@@ -413,6 +423,25 @@ def _check_inputs(method: Any, X: Any, augment: Any, config: Any) -> None:
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
 
 
+def _check_labels(method: SSLMethod, X: np.ndarray, y: Any) -> None:
+    needs = getattr(method, "needs_labels", False)
+    if y is None:
+        if needs:
+            raise ValueError(
+                f"{type(method).__name__} trains with labels: pass the training split's labels as "
+                "pretrain(..., y=train_labels)"
+            )
+        return
+    if not needs:
+        raise ValueError(
+            f"{type(method).__name__} is self-supervised and must not see labels; drop the y argument"
+        )
+    if not isinstance(y, np.ndarray) or not np.issubdtype(y.dtype, np.integer):
+        raise TypeError(f"y must be an integer numpy array, got {type(y).__name__}")
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}")
+
+
 @contextlib.contextmanager
 def _reproducible_scope(device: torch.device, num_threads: int | None) -> Iterator[None]:
     """Deterministic algorithms, a forked global RNG and a thread count, for this block only."""
@@ -453,6 +482,7 @@ def _describe_run(
     device: torch.device,
     batch_size: int,
     steps_per_epoch: int,
+    y: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The resolved run description (saved in checkpoints) and its ``run_id``.
 
@@ -475,6 +505,7 @@ def _describe_run(
         "train": train,
         "augment": aug_desc,
         "data": {"shape": list(X.shape), "sha256": hashlib.sha256(data.tobytes()).hexdigest()},
+        "labels_sha256": None if y is None else hashlib.sha256(np.asarray(y, np.int64).tobytes()).hexdigest(),
         "initial_weights_sha256": _sha256_tensors(method.state_dict()),
         "batch_size": batch_size,
         "steps_per_epoch": steps_per_epoch,

@@ -7,6 +7,8 @@ training loop (:func:`sslts.train.pretrain`) only ever calls four hooks, so a me
 needs overrides a hook instead of the loop growing a special case:
 
 - :meth:`SSLMethod.make_views`: batch -> the tuple of inputs for one step (default: two views).
+  A method with ``needs_labels = True`` (test-time training's joint classifier, a text tower)
+  also receives the batch's training labels here; every other method never sees a label.
 - :meth:`SSLMethod.configure_optimizers`: the optimisers (default: one AdamW).
 - :meth:`SSLMethod.step`: one optimisation step (default: forward under autocast, backward, clip,
   step). A GAN with a generator and a discriminator optimiser (SS-GAN) overrides only this.
@@ -165,6 +167,7 @@ class SSLMethod(nn.Module):
 
     name: ClassVar[str] = "base"
     config_class: ClassVar[type[MethodConfig]] = MethodConfig
+    needs_labels: ClassVar[bool] = False
 
     def __init__(self, encoder: nn.Module, config: MethodConfig | None = None) -> None:
         super().__init__()
@@ -197,11 +200,13 @@ class SSLMethod(nn.Module):
         x: Tensor,
         augment: Callable[[Tensor, torch.Generator], Tensor],
         generator: torch.Generator,
+        y: Tensor | None = None,
     ) -> tuple[Tensor, ...]:
         """Inputs of one step from a clean batch ``x`` ``(B, C, L)``; by default two views.
 
         Each view is ``augment(x, generator)`` ``(B, C, L)``; override for one view, more views, or
-        to keep the clean batch (e.g. a GAN discriminating real from generated series).
+        to keep the clean batch (e.g. a GAN discriminating real from generated series). ``y``
+        ``(B,)`` holds the batch's labels, and is given only to methods with ``needs_labels``.
         """
         return augment(x, generator), augment(x, generator)
 
