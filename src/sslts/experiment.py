@@ -32,7 +32,7 @@ from .data.registry import TimeSeriesData
 from .encoders import build_encoder
 from .evaluate import (embed, evaluate_embeddings, evaluate_label_fractions, finetune, label_fraction_indices,
                        representation_summary)
-from .methods import METHODS, build_method
+from .methods import METHODS, MethodContext, build_method
 from .provenance import data_checksums, environment
 from .results import write_record
 from .train import TrainConfig, pretrain
@@ -145,7 +145,9 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
         model, pretrain_s, samples_per_s, peak_mb = encoder, 0.0, None, None
         encode_target = encoder
     else:
-        model = build_method(config.method, encoder, config.method_params)
+        context = MethodContext(tuple(X_pool.shape[1:]),
+                                lambda channels: build_encoder(config.encoder, channels, **config.encoder_params))
+        model = build_method(config.method, encoder, config.method_params, context)
         epochs = config.epochs or auto_epochs(len(X_pool), config.pretrain_budget)
         train_config = TrainConfig(epochs=epochs, batch_size=config.batch_size, lr=config.lr,
                                    weight_decay=config.weight_decay, seed=config.seed, device=config.device,

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from torch import nn
 
 from sslts.methods.barlow import BarlowConfig, BarlowTwins
-from sslts.methods.base import MethodConfig, SSLMethod, StepContext
+from sslts.methods.base import MethodConfig, MethodContext, SSLMethod, StepContext
 from sslts.methods.simclr import SimCLR, SimCLRConfig
 from sslts.methods.vibcreg import VIbCReg, VIbCRegConfig
 from sslts.methods.vicreg import VICReg, VICRegConfig
@@ -23,6 +23,7 @@ __all__ = [
     "build_method",
     "SSLMethod",
     "MethodConfig",
+    "MethodContext",
     "StepContext",
     "SimCLR",
     "SimCLRConfig",
@@ -46,6 +47,7 @@ def build_method(
     name: str,
     encoder: nn.Module,
     config: MethodConfig | Mapping[str, Any] | None = None,
+    context: MethodContext | None = None,
 ) -> SSLMethod:
     """Build a registered method around ``encoder``.
 
@@ -54,6 +56,8 @@ def build_method(
         encoder: module ``(B, C, L) -> (B, D)`` with attribute ``out_dim``.
         config: the method's config dataclass, a mapping of overrides (validated by its
             ``from_dict``), or ``None`` for the paper's defaults.
+        context: the data's shape and an encoder factory, for methods with ``needs_context``
+            (ignored by the others).
 
     Returns:
         The method, an :class:`SSLMethod` (an ``nn.Module``) owning ``encoder``.
@@ -62,6 +66,7 @@ def build_method(
         ValueError: if ``name`` is unknown (the message lists the known names) or a config key is
             unknown or out of range.
         TypeError: if ``config`` has the wrong type or a field has the wrong type.
+        ValueError: if the method needs a ``context`` and none is given.
 
     Example:
         >>> from sslts.encoders import build_encoder
@@ -74,4 +79,8 @@ def build_method(
     cls = METHODS[name]
     if isinstance(config, Mapping):
         config = cls.config_class.from_dict(config)
+    if cls.needs_context:
+        if context is None:
+            raise ValueError(f"method {name!r} needs a MethodContext (input shape and encoder factory)")
+        return cls(encoder, config, context=context)
     return cls(encoder, config)

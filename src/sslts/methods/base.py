@@ -32,6 +32,7 @@ from torch import Tensor, nn
 __all__ = [
     "ConfigBase",
     "MethodConfig",
+    "MethodContext",
     "SSLMethod",
     "StepContext",
     "loss_in_float32",
@@ -133,6 +134,24 @@ def loss_in_float32(loss_fn: Callable[..., Any], z1: Tensor, z2: Tensor, **kwarg
 
 
 @dataclass(frozen=True)
+class MethodContext:
+    """What a method may need to know about its data besides the encoder (given when it asks).
+
+    A method with ``needs_context = True`` receives this as the keyword ``context`` of its
+    ``__init__``: a generator that must emit series of the data's shape (SS-GAN), or a second tower
+    over another modality (CLIP-style alignment) built like the first encoder.
+
+    Attributes:
+        input_shape: ``(C, L)`` of the series the method is trained on.
+        make_encoder: ``make_encoder(in_channels) -> nn.Module`` builds another encoder of the
+            experiment's architecture and settings for ``in_channels`` channels (any length).
+    """
+
+    input_shape: tuple[int, int]
+    make_encoder: Callable[[int], nn.Module]
+
+
+@dataclass(frozen=True)
 class StepContext:
     """What the loop hands to :meth:`SSLMethod.step` besides the views and the optimisers.
 
@@ -168,6 +187,7 @@ class SSLMethod(nn.Module):
     name: ClassVar[str] = "base"
     config_class: ClassVar[type[MethodConfig]] = MethodConfig
     needs_labels: ClassVar[bool] = False
+    needs_context: ClassVar[bool] = False
 
     def __init__(self, encoder: nn.Module, config: MethodConfig | None = None) -> None:
         super().__init__()
