@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -117,3 +118,18 @@ def test_auto_epochs_budget():
     assert auto_epochs(4278, 220_000) == 51   # UWave with the extra pool
     assert auto_epochs(120, 220_000) == 200   # UWave: capped at 200
     assert auto_epochs(100_000, 30_000) == 5  # at least 5
+
+
+def test_finetune_epochs_are_raised_to_reach_the_minimum_steps():
+    from sslts.experiment import finetune_epochs_for
+
+    config = ExperimentConfig(method="simclr", dataset="uwave", finetune_epochs=10, finetune_min_steps=200)
+    assert finetune_epochs_for(config, 120, batch_size=64) == 100   # 2 steps an epoch
+    assert finetune_epochs_for(config, 1500, batch_size=64) == 10   # 24 steps an epoch: 240 >= 200
+    assert finetune_epochs_for(replace(config, finetune_min_steps=0), 120, batch_size=64) == 10
+
+
+def test_a_field_added_later_stays_out_of_the_identity_at_its_neutral_value():
+    config = ExperimentConfig(method="simclr", dataset="uwave")
+    assert "finetune_min_steps" not in config.to_dict()
+    assert replace(config, finetune_min_steps=5).to_dict()["finetune_min_steps"] == 5

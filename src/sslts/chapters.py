@@ -48,7 +48,7 @@ def experiment_config(method: str, dataset: str, seed: int, P: dict[str, Any]) -
         method=method, dataset=dataset, encoder=P["encoder"], seed=seed, profile=P["profile"],
         epochs=P["epochs"], pretrain_budget=P["pretrain_budget"], batch_size=P["batch_size"], lr=P["lr"], augmentations=P["augmentations"],
         method_params=METHOD_PARAMS[method](P), extra_pool=P["extra_pool"] and dataset == "uwave",
-        finetune_epochs=P["finetune_epochs"], max_train=P["max_train"], max_test=P["max_test"], device=P["device"],
+        finetune_epochs=P["finetune_epochs"], finetune_min_steps=P.get("finetune_min_steps", 0), max_train=P["max_train"], max_test=P["max_test"], device=P["device"],
         encoder_params={"temporal_bins": P["temporal_bins"]} if P["encoder"] == "cnn" and P["temporal_bins"] > 1 else {},
     )
 

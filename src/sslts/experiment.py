@@ -52,6 +52,22 @@ DEFAULT_AUGMENTATIONS = "jitter,scaling,time_warp,crop_resize"
 EXTRA_POOLS = {"uwave": "uwave-full"}
 
 
+ADDED_FIELDS = {"finetune_min_steps": 0}
+
+
+FINETUNE_BATCH_SIZE = 64
+
+
+def finetune_epochs_for(config: "ExperimentConfig", n_train: int, batch_size: int = FINETUNE_BATCH_SIZE) -> int:
+    """Fine-tuning epochs: ``finetune_epochs``, raised so that at least ``finetune_min_steps`` steps run.
+
+    A small training split (UWave: 120 series, two steps an epoch) would otherwise get too few
+    updates from an epoch count that suits a large one (HAR: 7352 series).
+    """
+    steps_per_epoch = max(1, -(-n_train // batch_size))
+    return max(config.finetune_epochs, -(-config.finetune_min_steps // steps_per_epoch))
+
+
 @dataclass(frozen=True)
 class ExperimentConfig:
     """Everything that defines one experiment (it is stored in the run record)."""
@@ -73,6 +89,7 @@ class ExperimentConfig:
     protocols: tuple[str, ...] = ("linear", "svm", "knn")
     label_fractions: tuple[float, ...] = (0.01, 0.05, 0.1, 1.0)
     finetune_epochs: int = 30
+    finetune_min_steps: int = 0
     max_train: int = 0
     max_test: int = 0
     device: str = "auto"
@@ -84,6 +101,11 @@ class ExperimentConfig:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        # Fields added after records were committed stay out of the identity at their neutral
+        # value, so those records keep their paths (and a sweep still finds them).
+        for name, neutral in ADDED_FIELDS.items():
+            if out[name] == neutral:
+                del out[name]
         out["protocols"] = list(self.protocols)
         out["label_fractions"] = list(self.label_fractions)
         return out
@@ -175,11 +197,13 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
                             "n_labelled": row["n_labelled"], "accuracy": row["accuracy"],
                             "macro_f1": row["macro_f1"], "auroc": row["auroc"]})
     if config.finetune_epochs > 0:
-        tuned = finetune(encoder, X_train, train.y, X_test, test.y, epochs=config.finetune_epochs,
+        finetune_epochs = finetune_epochs_for(config, len(train.y))
+        tuned = finetune(encoder, X_train, train.y, X_test, test.y, epochs=finetune_epochs, batch_size=FINETUNE_BATCH_SIZE,
                          seed=config.seed, device=None if config.device == "auto" else config.device,
                          progress=progress)
         evaluations.append({"protocol": "finetune", "label_fraction": 1.0, **tuned.metrics(),
-                            "confusion": tuned.confusion, "finetune_s": tuned.wall_time_s})
+                            "confusion": tuned.confusion, "finetune_s": tuned.wall_time_s,
+                            "finetune_epochs": finetune_epochs})
     generator = torch.Generator().manual_seed(config.seed)
     augmented_z = embed(encode_target, augment(torch.from_numpy(X_train), generator).numpy())
     diagnostics = representation_summary(train_z, augmented_z, seed=config.seed)
