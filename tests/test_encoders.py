@@ -10,7 +10,7 @@ import torch
 from sslts.encoders import ENCODERS, CNNEncoder, DilatedConvEncoder, build_encoder
 
 # Small "dilated" configs keep the file fast; the default depth 10 is exercised once below.
-SMALL = {"cnn": {}, "dilated": {"depth": 3}}
+SMALL = {"cnn": {}, "dilated": {"depth": 3}, "transformer": {"dim": 16, "depth": 1}}
 
 
 def _x(b: int, c: int, length: int, seed: int = 0) -> torch.Tensor:

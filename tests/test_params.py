@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sslts import cli
-from sslts.params import CHAPTERS, COMMON, PROFILES, Param, ParameterError, coerce, describe, resolve
+from sslts.params import CHAPTERS, COMMON, PROFILES, Param, ParameterError, chapter_schema, coerce, describe, resolve
 
 
 # ----------------------------------------------------------------------------- defaults per profile
@@ -213,3 +213,24 @@ def test_cli_fetch_unknown_dataset(data_env, capsys):
     assert len(lines) == 1
     assert lines[0].startswith("error: Unknown dataset 'nonexistent dataset'.")
     assert "Registered: uwave, uwave-full, har" in lines[0]
+
+
+def _parameter_cell(path: Path):
+    import jupytext
+
+    cells = [c for c in jupytext.read(path).cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1, f"{path.name}: expected one cell tagged parameters, found {len(cells)}"
+    return cells[0]
+
+
+@pytest.mark.parametrize("chapter", sorted(CHAPTERS))
+def test_every_chapter_parameter_cell_lists_its_schema_and_parses(chapter, caplog):
+    # papermill reads the cell to list a chapter's parameters; a line it cannot parse is silently
+    # dropped from that list (with only a log warning), and a missing name cannot be overridden.
+    from papermill.translators import PythonTranslator
+
+    path = Path(__file__).parents[1] / "book" / f"{chapter}.md"
+    with caplog.at_level("WARNING"):
+        names = {p.name for p in PythonTranslator.inspect(_parameter_cell(path))}
+    assert not [r.message for r in caplog.records if "Unable to parse" in r.message]
+    assert names == set(chapter_schema(chapter))

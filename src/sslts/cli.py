@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     reference.add_argument("chapters", nargs="*", help="default: every chapter")
 
     sweep = sub.add_parser("sweep", help="run the full-profile experiments that have no record yet")
-    sweep.add_argument("--methods", default="simclr,vicreg,barlow_twins,vibcreg,random_init")
+    sweep.add_argument("--methods", default="simclr,vicreg,barlow_twins,vibcreg,mae,ssgan,clip,ttt,random_init")
     sweep.add_argument("--datasets", default="uwave,har")
     sweep.add_argument("--seeds", default="0,1,2,3,4")
     sweep.add_argument("--profile", choices=PROFILES, default="full")

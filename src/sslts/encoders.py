@@ -1,18 +1,24 @@
 """Time-series encoders mapping a batch of series ``(B, C, L)`` to embeddings ``(B, D)``.
 
-Two backbones, both length-agnostic thanks to a global pooling over time:
+Three backbones, all length-agnostic thanks to a global pooling over time:
 
 - ``"cnn"``: :class:`CNNEncoder`, the compact three-block 1-D CNN of TS-TCC (Eldele et al. 2021).
 - ``"dilated"``: :class:`DilatedConvEncoder`, the dilated residual convolution stack of TS2Vec
   (Yue et al. 2022).
+- ``"transformer"``: :class:`PatchTransformerEncoder`, a small Transformer over patches of time
+  steps (ViT/MAE-style tokens, as in PatchTST; Nie et al. 2023), the backbone of masked modelling.
 
-Build one by name with :func:`build_encoder`; every encoder exposes ``out_dim`` (= D).
+Build one by name with :func:`build_encoder`; every encoder exposes ``out_dim`` (= D). The two
+convolutional encoders also expose ``features(x) -> (B, feature_dim, L')``, the map before the
+pooling, which masked modelling's convolutional variant decodes.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -69,7 +75,8 @@ class CNNEncoder(nn.Module):
             raise ValueError(f"temporal_bins must be a positive int, got {temporal_bins!r}")
         self.in_channels = in_channels
         self.temporal_bins = temporal_bins
-        self.out_dim = int(channels[-1]) * temporal_bins
+        self.feature_dim = int(channels[-1])
+        self.out_dim = self.feature_dim * temporal_bins
         blocks: list[nn.Module] = []
         prev = in_channels
         for i, ch in enumerate(channels):
@@ -85,10 +92,14 @@ class CNNEncoder(nn.Module):
             prev = ch
         self.blocks = nn.Sequential(*blocks)
 
+    def features(self, x: Tensor) -> Tensor:
+        """The feature map before pooling: ``(B, C, L) -> (B, feature_dim, L')``, ``L' ~ L / 8``."""
+        _check_series(x, self.in_channels)
+        return self.blocks(x)
+
     def forward(self, x: Tensor) -> Tensor:
         """Embed ``x`` of shape ``(B, C, L)`` into ``(B, out_dim)``."""
-        _check_series(x, self.in_channels)
-        h = self.blocks(x)  # (B, channels[-1], L'), L' ~ L / 8
+        h = self.features(x)  # (B, channels[-1], L'), L' ~ L / 8
         if self.temporal_bins == 1:
             return h.mean(dim=-1)  # (B, out_dim)
         return F.adaptive_avg_pool1d(h, self.temporal_bins).flatten(1)  # (B, channels[-1] * bins)
@@ -153,6 +164,7 @@ class DilatedConvEncoder(nn.Module):
             raise ValueError(f"kernel_size must be odd to keep the length, got {kernel_size}")
         self.in_channels = in_channels
         self.out_dim = out_dim
+        self.feature_dim = out_dim
         self.input_fc = nn.Linear(in_channels, hidden_dim)
         widths = [hidden_dim] * depth + [out_dim]
         blocks, prev = [], hidden_dim
@@ -162,19 +174,174 @@ class DilatedConvEncoder(nn.Module):
         self.blocks = nn.Sequential(*blocks)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: Tensor) -> Tensor:
-        """Embed ``x`` of shape ``(B, C, L)`` into ``(B, out_dim)``."""
+    def features(self, x: Tensor) -> Tensor:
+        """The per-timestep representation before pooling: ``(B, C, L) -> (B, out_dim, L)``."""
         _check_series(x, self.in_channels)
         # The projection acts per timestep, so apply it on (B, L, C); transpose() makes a new view
         # and never touches the caller's tensor.
         h = self.input_fc(x.transpose(1, 2)).transpose(1, 2)  # (B, hidden_dim, L)
-        h = self.dropout(self.blocks(h))  # (B, out_dim, L)
-        return h.amax(dim=-1)  # (B, out_dim)
+        return self.dropout(self.blocks(h))  # (B, out_dim, L)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Embed ``x`` of shape ``(B, C, L)`` into ``(B, out_dim)``."""
+        return self.features(x).amax(dim=-1)  # (B, out_dim)
+
+
+def patchify(x: Tensor, patch_size: int) -> Tensor:
+    """Cut series into non-overlapping patches of ``patch_size`` time steps, all channels together.
+
+    ``(B, C, L) -> (B, N, C * patch_size)`` with ``N = ceil(L / patch_size)``. When ``L`` is not a
+    multiple of ``patch_size``, the end is padded by repeating the last time step (PatchTST's
+    end padding; Nie et al. 2023), so no step is dropped and any ``L >= 1`` gives at least one
+    patch. Within a patch vector the channels come one after the other: entry ``c * patch_size + t``
+    is channel ``c`` at step ``t`` of the patch. The input is never modified.
+
+    Raises:
+        ValueError: if ``x`` is not 3-D or ``patch_size < 1``.
+
+    Example:
+        >>> patchify(torch.arange(10.0).reshape(1, 2, 5), 2)[0]
+        tensor([[0., 1., 5., 6.],
+                [2., 3., 7., 8.],
+                [4., 4., 9., 9.]])
+    """
+    if isinstance(patch_size, bool) or not isinstance(patch_size, int) or patch_size < 1:
+        raise ValueError(f"patch_size must be a positive int, got {patch_size!r}")
+    if not isinstance(x, Tensor) or x.ndim != 3:
+        raise ValueError(f"expected a series batch of shape (B, C, L), got {getattr(x, 'shape', type(x))}")
+    batch, channels, length = x.shape
+    n = -(-length // patch_size)  # ceil
+    if n * patch_size != length:
+        x = F.pad(x, (0, n * patch_size - length), mode="replicate")  # (B, C, N * patch_size)
+    patches = x.reshape(batch, channels, n, patch_size).permute(0, 2, 1, 3)  # (B, N, C, P)
+    return patches.reshape(batch, n, channels * patch_size)
+
+
+def unpatchify(patches: Tensor, channels: int, length: int | None = None) -> Tensor:
+    """Inverse of :func:`patchify`: ``(B, N, C * P) -> (B, C, length)`` (default ``N * P``).
+
+    ``length`` drops the end padding again, so ``unpatchify(patchify(x, P), C, L) == x``.
+
+    Raises:
+        ValueError: if the patch width is not a multiple of ``channels`` or ``length`` exceeds
+            ``N * P``.
+    """
+    if patches.ndim != 3 or channels < 1 or patches.shape[2] % channels != 0:
+        raise ValueError(
+            f"patches of shape {tuple(patches.shape)} cannot hold {channels} channels "
+            "(expected (B, N, channels * patch_size))"
+        )
+    batch, n, width = patches.shape
+    patch_size = width // channels
+    if length is not None and not 1 <= length <= n * patch_size:
+        raise ValueError(f"length must be in [1, {n * patch_size}] for {n} patches of {patch_size}, got {length}")
+    x = patches.reshape(batch, n, channels, patch_size).permute(0, 2, 1, 3)  # (B, C, N, P)
+    x = x.reshape(batch, channels, n * patch_size)
+    return x if length is None else x[..., :length]
+
+
+def sinusoidal_positions(n: int, dim: int, device: torch.device | None = None) -> Tensor:
+    """Fixed sine-cosine position codes ``(n, dim)`` (Vaswani et al. 2017; MAE uses fixed ones too).
+
+    Fixed rather than learned codes work for any number of patches, so one encoder serves every
+    series length. ``dim`` must be even: each frequency gets one sine and one cosine.
+    """
+    position = torch.arange(n, dtype=torch.float32, device=device)[:, None]  # (n, 1)
+    freqs = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32, device=device) * (-math.log(10000.0) / dim))
+    angles = position * freqs  # (n, dim / 2)
+    return torch.stack([angles.sin(), angles.cos()], dim=-1).reshape(n, dim)  # sin, cos interleaved
+
+
+class PatchTransformerEncoder(nn.Module):
+    """A small Transformer over patches of time steps: the backbone of masked modelling (MAE).
+
+    Each series is cut into patches of ``patch_size`` steps (:func:`patchify`; the end is padded by
+    repeating the last step), each patch of all channels is embedded linearly into a token of width
+    ``dim``, fixed sine-cosine positions are added, ``depth`` pre-norm Transformer layers
+    (Vaswani et al. 2017) mix the tokens and a final LayerNorm follows, as in the ViT encoder of
+    MAE (He et al. 2022) and PatchTST (Nie et al. 2023). The embedding is the mean of the tokens.
+    :class:`~sslts.methods.mae.MAE` calls the pieces separately to encode visible patches only.
+
+    Args:
+        in_channels: number of input channels C.
+        patch_size: time steps per patch P.
+        dim: token width D (= ``out_dim``); even and divisible by ``heads``.
+        depth: Transformer layers.
+        heads: attention heads.
+        mlp_ratio: hidden width of each layer's MLP, relative to ``dim``.
+        dropout: dropout inside the layers (0, as in MAE's pre-training).
+
+    Shapes::
+
+        x (B, C, L) --patchify--> (B, N, C * P) --embed_patches--> (B, N, D)
+        --transform--> (B, N, D) --mean over N--> (B, D)
+
+    Example:
+        >>> PatchTransformerEncoder(3, patch_size=8)(torch.randn(4, 3, 50)).shape
+        torch.Size([4, 64])
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        patch_size: int = 8,
+        dim: int = 64,
+        depth: int = 3,
+        heads: int = 4,
+        mlp_ratio: float = 2.0,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        for name, value in (("in_channels", in_channels), ("patch_size", patch_size), ("dim", dim),
+                            ("depth", depth), ("heads", heads)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if dim % 2 != 0 or dim % heads != 0:
+            raise ValueError(f"dim must be even and divisible by heads={heads}, got {dim}")
+        if not mlp_ratio > 0:
+            raise ValueError(f"mlp_ratio must be > 0, got {mlp_ratio!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        self.in_channels = in_channels
+        self.patch_size = patch_size
+        self.out_dim = dim
+        self.patch_embed = nn.Linear(in_channels * patch_size, dim)
+        self.blocks = nn.ModuleList(
+            nn.TransformerEncoderLayer(dim, heads, max(1, round(dim * mlp_ratio)), dropout,
+                                       activation="gelu", batch_first=True, norm_first=True)
+            for _ in range(depth)
+        )
+        self.norm = nn.LayerNorm(dim)
+
+    def patchify(self, x: Tensor) -> Tensor:
+        """``(B, C, L) -> (B, N, C * patch_size)`` after checking the channels (see :func:`patchify`)."""
+        _check_series(x, self.in_channels)
+        return patchify(x, self.patch_size)
+
+    def embed_patches(self, patches: Tensor) -> Tensor:
+        """Tokens with positions: ``(B, N, C * P) -> (B, N, D)``; token ``i`` carries position ``i``."""
+        tokens = self.patch_embed(patches)  # (B, N, D)
+        return tokens + sinusoidal_positions(tokens.shape[1], self.out_dim, tokens.device).to(tokens.dtype)
+
+    def transform(self, tokens: Tensor) -> Tensor:
+        """The Transformer layers and final norm over any subset of tokens: ``(B, n, D) -> (B, n, D)``."""
+        for block in self.blocks:
+            tokens = block(tokens)
+        return self.norm(tokens)
+
+    def tokens(self, x: Tensor) -> Tensor:
+        """Every patch's output token: ``(B, C, L) -> (B, N, D)``."""
+        return self.transform(self.embed_patches(self.patchify(x)))
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Embed ``x`` of shape ``(B, C, L)`` into ``(B, out_dim)``: the mean of all patch tokens."""
+        return self.tokens(x).mean(dim=1)  # (B, D)
 
 
 ENCODERS: dict[str, Callable[..., nn.Module]] = {
     "cnn": CNNEncoder,
     "dilated": DilatedConvEncoder,
+    "transformer": PatchTransformerEncoder,
 }
 
 
@@ -182,7 +349,7 @@ def build_encoder(name: str, in_channels: int, **kwargs: object) -> nn.Module:
     """Build a registered encoder mapping ``(B, in_channels, L)`` to ``(B, out_dim)``.
 
     Args:
-        name: a key of :data:`ENCODERS` (``"cnn"`` or ``"dilated"``).
+        name: a key of :data:`ENCODERS` (``"cnn"``, ``"dilated"`` or ``"transformer"``).
         in_channels: number of input channels C.
         **kwargs: passed to the encoder's constructor (e.g. ``depth=4`` for ``"dilated"``).
 

@@ -18,7 +18,7 @@ fine-tuning row is the supervised-from-scratch baseline (same encoder, same budg
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -168,7 +168,8 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
         encode_target = encoder
     else:
         context = MethodContext(tuple(X_pool.shape[1:]),
-                                lambda channels: build_encoder(config.encoder, channels, **config.encoder_params))
+                                lambda channels: build_encoder(config.encoder, channels, **config.encoder_params),
+                                n_classes=train.n_classes)
         model = build_method(config.method, encoder, config.method_params, context)
         epochs = config.epochs or auto_epochs(len(X_pool), config.pretrain_budget)
         train_config = TrainConfig(epochs=epochs, batch_size=config.batch_size, lr=config.lr,

@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from sslts.masking import masked_mse
+
 
 def _check_embedding(z: object, name: str = "z") -> None:
     if not isinstance(z, Tensor):
@@ -315,3 +317,229 @@ def vibcreg_loss(
     cov = normalized_covariance_term(z1) + normalized_covariance_term(z2)
     loss = sim_weight * inv + var_weight * var + cov_weight * cov
     return loss, {"invariance": inv, "variance": var, "covariance": cov}
+
+
+# --- SS-GAN (Chen, Zhai, Ritter, Lucic & Houlsby 2019): adversarial and transformation losses ---
+# The adversarial losses act on the discriminator's real/fake logits ``(N,)``; the transformation
+# loss on the logits of its transformation head ``(N, K)``. Used by sslts.methods.ssgan.
+
+GAN_LOSSES = ("non_saturating", "hinge")
+
+
+def _check_logits(logits: object, name: str) -> None:
+    if not isinstance(logits, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of shape (N,), got {type(logits).__name__}")
+    if logits.ndim != 1 or logits.shape[0] < 1:
+        raise ValueError(f"{name} must be a non-empty 1-D tensor of logits (N,), got shape {tuple(logits.shape)}")
+
+
+def _check_gan_kind(kind: object) -> None:
+    if kind not in GAN_LOSSES:
+        raise ValueError(f"kind must be one of {list(GAN_LOSSES)}, got {kind!r}")
+
+
+def gan_discriminator_loss(real_logits: Tensor, fake_logits: Tensor, kind: str = "non_saturating") -> Tensor:
+    """The discriminator's adversarial loss on real and generated samples' logits.
+
+    ``"non_saturating"``: the original GAN objective (Goodfellow et al. 2014) as a binary
+    cross-entropy, with ``sp(t) = log(1 + e^t)``::
+
+        L_D = mean_i sp(-d(x_i)) + mean_j sp(d(G(z_j)))
+
+    ``"hinge"`` (Lim & Ye 2017; Miyato et al. 2018)::
+
+        L_D = mean_i relu(1 - d(x_i)) + mean_j relu(1 + d(G(z_j)))
+
+    Args:
+        real_logits: ``(N,)`` logits ``d(x)`` of real series. fake_logits: ``(M,)`` of generated ones.
+        kind: ``"non_saturating"`` (SS-GAN's choice) or ``"hinge"``.
+
+    Returns:
+        Scalar tensor. At ``d = 0`` everywhere it is ``2 log 2`` (non-saturating) or ``2`` (hinge).
+
+    Raises:
+        TypeError: if a logits argument is not a tensor.
+        ValueError: if a logits tensor is not a non-empty 1-D tensor, or ``kind`` is unknown.
+
+    Example:
+        >>> round(gan_discriminator_loss(torch.zeros(2), torch.zeros(3)).item(), 4)  # 2 log 2
+        1.3863
+    """
+    _check_logits(real_logits, "real_logits")
+    _check_logits(fake_logits, "fake_logits")
+    _check_gan_kind(kind)
+    if kind == "hinge":
+        return F.relu(1.0 - real_logits).mean() + F.relu(1.0 + fake_logits).mean()
+    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+
+def gan_generator_loss(fake_logits: Tensor, kind: str = "non_saturating") -> Tensor:
+    """The generator's adversarial loss on the logits of its samples.
+
+    ``"non_saturating"``: ``L_G = mean_j sp(-d(G(z_j)))`` = ``-mean log sigmoid(d)``, the
+    non-saturating heuristic of Goodfellow et al. (2014), whose gradient does not vanish while the
+    discriminator rejects the samples confidently. ``"hinge"``: ``L_G = -mean_j d(G(z_j))``.
+
+    Args:
+        fake_logits: ``(M,)`` discriminator logits of generated series.
+        kind: ``"non_saturating"`` or ``"hinge"``.
+
+    Returns:
+        Scalar tensor.
+
+    Raises:
+        TypeError, ValueError: as :func:`gan_discriminator_loss`.
+
+    Example:
+        >>> round(gan_generator_loss(torch.zeros(4)).item(), 4)  # log 2
+        0.6931
+    """
+    _check_logits(fake_logits, "fake_logits")
+    _check_gan_kind(kind)
+    if kind == "hinge":
+        return -fake_logits.mean()
+    return F.softplus(-fake_logits).mean()
+
+
+def transformation_loss(logits: Tensor, labels: Tensor) -> Tensor:
+    """SS-GAN's auxiliary loss: cross-entropy of predicting which transformation was applied.
+
+    Chen et al. (2019) predict the rotation of an image among ``K = 4``; the time-series analogue in
+    :func:`sslts.methods.ssgan.transform_group` uses identity, time reversal, negation and both::
+
+        L = -1/N sum_i log softmax(logits_i)[labels_i]
+
+    A head that cannot tell the transformations apart (equal logits) gives ``log K``.
+
+    Args:
+        logits: ``(N, K)`` transformation-head logits. labels: ``(N,)`` integers in ``[0, K)``.
+
+    Returns:
+        Scalar tensor.
+
+    Raises:
+        TypeError: if an argument is not a tensor, or ``labels`` is not an integer tensor.
+        ValueError: on mismatched shapes or labels outside ``[0, K)``.
+
+    Example:
+        >>> round(transformation_loss(torch.zeros(2, 4), torch.tensor([0, 3])).item(), 4)  # log 4
+        1.3863
+    """
+    if not isinstance(logits, Tensor) or not isinstance(labels, Tensor):
+        raise TypeError("logits and labels must be torch.Tensors")
+    if logits.ndim != 2 or logits.shape[0] < 1 or logits.shape[1] < 2:
+        raise ValueError(f"logits must have shape (N, K) with N >= 1, K >= 2, got {tuple(logits.shape)}")
+    if labels.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
+        raise TypeError(f"labels must be an integer tensor, got dtype {labels.dtype}")
+    if labels.shape != (logits.shape[0],):
+        raise ValueError(f"labels must have shape ({logits.shape[0]},) to match logits, got {tuple(labels.shape)}")
+    if labels.numel() and (labels.min() < 0 or labels.max() >= logits.shape[1]):
+        raise ValueError(f"labels must lie in [0, {logits.shape[1]}), got values in "
+                         f"[{labels.min().item()}, {labels.max().item()}]")
+    return F.cross_entropy(logits, labels.long())
+
+
+# ----------------------------------------------------------------------------- CLIP (cross-modal alignment)
+def clip_loss(
+    za: Tensor, zb: Tensor, logit_scale: float | Tensor, labels: Tensor | None = None
+) -> Tensor:
+    """CLIP's symmetric InfoNCE over the ``B x B`` similarity matrix of two towers' embeddings.
+
+    Radford et al. (2021), "Learning Transferable Visual Models From Natural Language Supervision",
+    ICML, Figure 3. Rows are L2-normalised, ``S = s * za_n @ zb_n^T`` (``s = exp(t)``, the learned
+    inverse temperature), and the loss averages the cross-entropy of every row of ``S`` (tower A to
+    B) and of every column (B to A)::
+
+        L = 1/2 * [ CE(S, T) + CE(S^T, T^T) ],   T = I  (row i is paired with column i only)
+
+    With ``labels`` the targets become UniCL's (Yang et al. 2022, "Unified Contrastive Learning in
+    Image-Text-Label Space", CVPR): ``T_ij = [y_i = y_j] / #{k: y_k = y_i}``, so two series of the
+    same class that are matched to the same class description are not pushed apart as negatives
+    (the loss's floor is then the mean entropy of the target rows, not 0). ``labels = arange(B)``
+    gives exactly the CLIP loss. A fully collapsed batch gives ``log B``.
+
+    Args:
+        za: ``(B, D)`` embeddings of tower A. zb: ``(B, D)`` embeddings of tower B; ``zb[i]`` is the
+            partner of ``za[i]``.
+        logit_scale: ``s > 0``, the multiplier of the cosine similarities (CLIP initialises it to
+            ``1 / 0.07`` and clips it at 100), a float or a 0-dim tensor (learnable).
+        labels: optional ``(B,)`` integer tensor; rows with equal labels are all positives.
+
+    Returns:
+        Scalar tensor: the mean of the two directions.
+
+    Raises:
+        TypeError, ValueError: on bad inputs (see module), if ``logit_scale`` is not positive, or if
+            ``labels`` is not a ``(B,)`` integer tensor.
+
+    Example:
+        >>> round(clip_loss(torch.eye(2), torch.eye(2), 1.0).item(), 4)  # log(1 + e^-1)
+        0.3133
+    """
+    _check_pair(za, zb)
+    scale = torch.as_tensor(logit_scale, dtype=za.dtype, device=za.device)
+    if scale.ndim != 0 or not bool(scale.detach() > 0):
+        raise ValueError(f"logit_scale must be a positive scalar, got {logit_scale!r}")
+    n = za.shape[0]
+    logits = scale * F.normalize(za, dim=1) @ F.normalize(zb, dim=1).T  # (B, B)
+    if labels is None:
+        targets: Tensor = torch.arange(n, device=za.device)  # (B,) the diagonal
+        return 0.5 * (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets))
+    if not isinstance(labels, Tensor) or labels.shape != (n,) or labels.is_floating_point():
+        raise ValueError(f"labels must be an integer tensor of shape ({n},), got {labels!r}")
+    same = (labels[:, None] == labels[None, :]).to(logits.dtype)  # (B, B), symmetric
+    soft = same / same.sum(dim=1, keepdim=True)  # each row sums to 1
+    return 0.5 * (F.cross_entropy(logits, soft) + F.cross_entropy(logits.T, soft))
+
+
+# --- MAE (He, Chen, Xie, Li, Dollar & Girshick 2022): reconstruction of masked patches ---------
+def normalize_patches(patches: Tensor, eps: float = 1e-6) -> Tensor:
+    """Each patch minus its mean, over its standard deviation: MAE's "normalised pixels" target.
+
+    He et al. (2022), Section 4 ("reconstruction target"): normalising each patch by its own mean
+    and variance sharpens the local contrast the decoder must predict and improves the learned
+    representation. Here a patch is all channels of ``P`` time steps, ``(B, N, C * P)``::
+
+        out[b, n, :] = (p - mean(p)) / sqrt(var(p) + eps),  p = patches[b, n, :]
+
+    (biased variance, as in MAE's code). A constant patch maps to zeros.
+
+    Raises:
+        ValueError: if ``patches`` is not 3-D with at least 2 entries per patch.
+    """
+    if not isinstance(patches, Tensor) or patches.ndim != 3 or patches.shape[-1] < 2:
+        raise ValueError(
+            f"patches must be (B, N, C * P) with at least 2 entries per patch, got {getattr(patches, 'shape', patches)}"
+        )
+    mean = patches.mean(dim=-1, keepdim=True)  # (B, N, 1)
+    var = patches.var(dim=-1, unbiased=False, keepdim=True)  # (B, N, 1)
+    return (patches - mean) / torch.sqrt(var + eps)
+
+
+def mae_loss(pred: Tensor, patches: Tensor, hidden: Tensor, normalize_target: bool = True,
+             eps: float = 1e-6) -> Tensor:
+    """MAE's loss: mean squared error between predicted and true patches, on hidden patches only.
+
+    He et al. (2022): the loss is computed "only on masked patches"; the visible ones are given to
+    the encoder, so predicting them would be copying. With ``normalize_target`` each true patch is
+    first normalised by :func:`normalize_patches`::
+
+        loss = sum_{b, n hidden} ||pred[b, n] - t(patches[b, n])||^2 / (n_hidden * C * P)
+
+    Computed in float32 (a mixed-precision forward's float16 squares lose small errors).
+
+    Args:
+        pred: ``(B, N, C * P)`` decoder output for every patch.
+        patches: ``(B, N, C * P)`` true patches (from :func:`sslts.encoders.patchify`).
+        hidden: ``(B, N)`` boolean, True where a patch was masked (at least one per batch).
+        normalize_target: use per-patch normalised targets (MAE's ``norm_pix_loss``).
+        eps: added to the variance of :func:`normalize_patches`.
+
+    Raises:
+        ValueError: if the shapes do not match or nothing is hidden.
+    """
+
+    if hidden.ndim != 2 or hidden.shape != pred.shape[:2]:
+        raise ValueError(f"hidden must be (B, N) = {tuple(pred.shape[:2])}, got {tuple(hidden.shape)}")
+    target = normalize_patches(patches.float(), eps) if normalize_target else patches.float()
+    return masked_mse(pred.float(), target, hidden.unsqueeze(-1))

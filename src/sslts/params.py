@@ -147,6 +147,132 @@ CHAPTERS.update({
 })
 
 
+# ------------------------------------------------------------------ the other four method families
+def _check_modality(spec: str) -> None:
+    from .methods.clip import parse_modality  # imports torch, so only when a chapter needs it
+
+    parse_modality(spec)
+
+
+def _divisible_by_4(value: int) -> None:
+    if value % 4 != 0:
+        raise ValueError(f"must be a multiple of 4 (the attention heads), got {value}")
+
+
+CHAPTERS.update({
+    # MAE (He et al. 2022): masked modelling of patches. The patch Transformer is this chapter's
+    # default encoder, and the batch is smaller: with the same series passes, four times the
+    # steps, which a Transformer needs.
+    "mae": {
+        **_method_chapter(
+            mask_ratio=Param(float, 0.75, "fraction of patches hidden (MAE paper: 0.75)", low=0.05, high=0.95),
+            patch_size=Param(int, 8, "time steps per patch (encoder tokens and reconstruction targets)",
+                             low=2, high=128),
+            embed_dim=Param(int, 64, "transformer encoder: token width", low=8, high=1024, check=_divisible_by_4),
+            encoder_depth=Param(int, 3, "transformer encoder: layers", low=1, high=24),
+            decoder_dim=Param(int, 32, "decoder width (paper: 512 for a 1024-wide encoder)", low=8, high=1024,
+                              check=_divisible_by_4),
+            decoder_depth=Param(int, 1, "decoder layers (paper: 8)", low=1, high=24),
+            normalize_target=Param(bool, False, "predict per-patch normalised patches (MAE's norm_pix_loss)"),
+            mae_augment=Param(bool, False, "apply the augmentation pipeline before masking (MAE: little or none)"),
+            mask_ratios=Param(list, [0.4, 0.6, 0.75, 0.9], "mask ratios of the sweep and of the reconstruction "
+                              "figure", item=float, low=0.05, high=0.95, by_profile={"smoke": [0.5, 0.75]}),
+            sweep_dataset=Param(str, "uwave", "dataset of the mask-ratio sweep", pattern=DATASET_PATTERN),
+            sweep_budget=Param(int, 4_000, "series passes of each sweep run (auto epochs)", low=100, high=10**9,
+                               by_profile={"full": 220_000}),
+            sweep_cnn=Param(bool, True, "also run the sweep's default ratio with the cnn encoder (zero-masked "
+                            "input)", by_profile={"smoke": False}),
+        ),
+        "encoder": Param(str, "transformer", "encoder: transformer (MAE proper) or cnn/dilated (zero-masked input)",
+                         choices=("transformer", "cnn", "dilated")),
+        "batch_size": Param(int, 32, "pre-training batch size", low=2, high=8192),
+        # Fine-tuning a Transformer costs several times a CNN's on the CPU: fewer steps in quick.
+        "finetune_epochs": Param(int, 4, "fine-tuning epochs (0 skips fine-tuning)", low=0, high=5000,
+                                 by_profile={"smoke": 1, "full": 30}),
+        "finetune_min_steps": Param(int, 50, "fine-tuning runs at least this many steps (more epochs on small "
+                                    "sets)", low=0, high=10**6, by_profile={"smoke": 0, "full": 0}),
+    },
+    # SS-GAN (Chen et al. 2019): GAN with the transformation-prediction task.
+    "ssgan": _method_chapter(
+        latent_dim=Param(int, 128, "size of the generator's Gaussian input z", low=1, high=4096),
+        alpha=Param(float, 0.2, "weight of the generator's transformation term (paper: 0.2)", low=0.0, high=100.0),
+        beta=Param(float, 1.0, "weight of the discriminator's transformation term (paper: 1)", low=0.0,
+                   high=100.0),
+        gan_loss=Param(str, "non_saturating", "adversarial loss", choices=("non_saturating", "hinge")),
+        lr_d=Param(float, 2e-4, "discriminator learning rate (Adam; the common lr is unused by SS-GAN)",
+                   low=1e-6, high=1.0),
+        lr_g=Param(float, 2e-4, "generator learning rate (Adam)", low=1e-6, high=1.0),
+        adam_beta1=Param(float, 0.5, "Adam beta1 of both players", low=0.0, high=0.999),
+        spectral_norm=Param(bool, True, "spectral normalisation on the discriminator's two heads"),
+        batch_fraction=Param(float, 0.25, "share of each batch SS-GAN uses per step (0.25: the compute of a "
+                             "two-view method)", low=0.01, high=1.0),
+        fidelity_epochs=Param(int, 30, "epochs of the supervised classifier whose features score sample "
+                              "quality", low=1, high=1000, by_profile={"smoke": 1, "quick": 10}),
+        plain_gan=Param(bool, False, "also train the GAN without the auxiliary task (alpha = beta = 0)",
+                        by_profile={"full": True}),
+        examples_per_class=Param(int, 3, "real and generated series shown per class", low=1, high=10,
+                                 by_profile={"smoke": 1}),
+    ),
+    # CLIP-style alignment of two modalities, and a text tower for zero-shot classification.
+    "clip": _method_chapter(
+        view_a=Param(str, "auto", "modality of tower A: time, spectrum, channels:i,j,... or auto (9 channels: "
+                     "HAR accelerometer; otherwise time)", check=_check_modality),
+        view_b=Param(str, "auto", "modality of tower B (auto: HAR gyroscope for 9 channels; otherwise "
+                     "spectrum)", check=_check_modality),
+        proj_dim=Param(int, 128, "width of the shared embedding space (linear projections)", **_WIDTH),
+        init_temperature=Param(float, 0.07, "initial temperature (CLIP: 0.07; learned, 1/tau clipped at 100)",
+                               low=0.01, high=1.0),
+        augment_views=Param(str, "shared", "augment both modalities with one draw, one draw each, or not at all",
+                            choices=("shared", "independent", "none")),
+        tower_protocols=Param(list, ["knn"], "probes run on each tower separately (trained and random weights)",
+                              choices=("linear", "svm", "knn"), by_profile={"full": ["linear", "svm", "knn"]}),
+        held_out=Param(list, ["WALKING_DOWNSTAIRS+SITTING"],
+                       "zero-shot splits on HAR: each item the held-out classes joined by '+'",
+                       pattern=r"[A-Z_]+(\+[A-Z_]+)*",
+                       by_profile={"full": ["WALKING_DOWNSTAIRS+SITTING", "WALKING_UPSTAIRS+STANDING",
+                                            "WALKING+LAYING"]}),
+        # Smoke (CI, nbval) skips loading MiniLM (about 10 s).
+        text_model=Param(str, "all-MiniLM-L6-v2", "sentence embedder of the class descriptions",
+                         choices=("all-MiniLM-L6-v2", "hashing"), by_profile={"smoke": "hashing"}),
+        prompts=Param(str, "description", "class texts: name, description, or ensemble (both, averaged)",
+                      choices=("name", "description", "ensemble")),
+        zero_shot_variants=Param(list, ["main"], "zero-shot settings: main (text_model, prompts), hashing "
+                                 "(bag-of-words text), name / ensemble (other prompts), clip_init (series tower "
+                                 "= the frozen CLIP towers)",
+                                 choices=("main", "hashing", "name", "ensemble", "clip_init"),
+                                 by_profile={"full": ["main", "hashing", "name", "ensemble", "clip_init"]}),
+        zero_shot_epochs=Param(int, 4, "epochs of the series-to-text alignment", low=1, high=1000,
+                               by_profile={"smoke": 1, "full": 30}),
+        zero_shot_max_train=Param(int, 600, "cap on seen-class training series for zero-shot (0 = all)",
+                                  low=0, high=10**7, by_profile={"smoke": 96, "full": 0}),
+    ),
+    # Test-time training (TTT-MAE): joint training, then the test-time adaptation and the
+    # distribution shifts it is evaluated under (corruption names as in sslts.shifts.SHIFTS).
+    "ttt": _method_chapter(
+        recon_weight=Param(float, 1.0, "weight of the masked reconstruction loss next to the cross-entropy",
+                           low=0.0, high=100.0),
+        mask_ratio=Param(float, 0.75, "fraction of patches hidden (TTT-MAE: 0.75)", low=0.05, high=0.95),
+        patch_size=Param(int, 8, "time steps per masked patch", low=1, high=256),
+        adapt_steps=Param(int, 5, "test-time gradient steps per batch or series (0 = no adaptation)", low=0,
+                          high=1000, by_profile={"smoke": 1, "quick": 2}),
+        adapt_lr=Param(float, 5e-3, "test-time learning rate", low=1e-6, high=1.0),
+        adapt_optimizer=Param(str, "sgd", "test-time optimiser (SGD with momentum 0.9 as TTT-MAE, or Adam)",
+                              choices=("sgd", "adam")),
+        adapt_masks=Param(int, 16, "random masks of the one series forming the batch of single-series TTT",
+                          low=1, high=1024, by_profile={"smoke": 4, "quick": 8}),
+        adapt_batch=Param(int, 64, "test series per batch of batch TTT", low=1, high=8192),
+        shifts=Param(list, ["gaussian_noise", "gain", "offset_drift", "time_warp", "dead_channel"],
+                     "test-series corruptions (sslts.shifts)",
+                     choices=("gaussian_noise", "gain", "offset_drift", "time_warp", "dead_channel")),
+        severities=Param(list, [1, 3, 5], "corruption severities (1..5)", item=int, low=1, high=5,
+                         by_profile={"smoke": [5]}),
+        shift_test_cap=Param(int, 96, "test series per shift evaluation (stratified subsample; 0 = all)", low=0,
+                             high=10**7, by_profile={"smoke": 16, "quick": 48, "full": 1000}),
+        compare_bn=Param(bool, True, "also run batch TTT with BatchNorm on the test batch's statistics"),
+    ),
+})
+
+
 def chapter_schema(chapter: str) -> dict[str, Param]:
     """All parameters of ``chapter`` (common ones first).
 

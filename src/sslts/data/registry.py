@@ -17,7 +17,6 @@ import io
 import json
 import re
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Callable
 
 import numpy as np

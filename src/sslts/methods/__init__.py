@@ -2,8 +2,11 @@
 
 Each method is one short file: :mod:`~sslts.methods.simclr` (Chen et al. 2020),
 :mod:`~sslts.methods.vicreg` (Bardes et al. 2022), :mod:`~sslts.methods.barlow` (Zbontar et al.
-2021) and :mod:`~sslts.methods.vibcreg` (Lee & Aune 2021). The protocol and the typed config base
-live in :mod:`~sslts.methods.base`. Build a method by name with :func:`build_method`.
+2021), :mod:`~sslts.methods.vibcreg` (Lee & Aune 2021), :mod:`~sslts.methods.mae` (He et al.
+2022), :mod:`~sslts.methods.ssgan` (Chen et al. 2019), :mod:`~sslts.methods.clip` (Radford et al.
+2021) and :mod:`~sslts.methods.ttt` (Sun et al. 2020; Gandelsman et al. 2022). The protocol and
+the typed config base live in :mod:`~sslts.methods.base`. Build a method by name with
+:func:`build_method`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,11 @@ from torch import nn
 
 from sslts.methods.barlow import BarlowConfig, BarlowTwins
 from sslts.methods.base import MethodConfig, MethodContext, SSLMethod, StepContext
+from sslts.methods.clip import CLIP, CLIPConfig
+from sslts.methods.mae import MAE, MAEConfig
 from sslts.methods.simclr import SimCLR, SimCLRConfig
+from sslts.methods.ssgan import SSGAN, SSGANConfig
+from sslts.methods.ttt import TTT, TTTConfig
 from sslts.methods.vibcreg import VIbCReg, VIbCRegConfig
 from sslts.methods.vicreg import VICReg, VICRegConfig
 
@@ -33,6 +40,14 @@ __all__ = [
     "BarlowConfig",
     "VIbCReg",
     "VIbCRegConfig",
+    "MAE",
+    "MAEConfig",
+    "SSGAN",
+    "SSGANConfig",
+    "CLIP",
+    "CLIPConfig",
+    "TTT",
+    "TTTConfig",
 ]
 
 METHODS: dict[str, type[SSLMethod]] = {
@@ -40,6 +55,10 @@ METHODS: dict[str, type[SSLMethod]] = {
     "vicreg": VICReg,
     "barlow_twins": BarlowTwins,
     "vibcreg": VIbCReg,
+    "mae": MAE,
+    "ssgan": SSGAN,
+    "clip": CLIP,
+    "ttt": TTT,
 }
 
 

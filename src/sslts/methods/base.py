@@ -30,6 +30,7 @@ import torch
 from torch import Tensor, nn
 
 __all__ = [
+    "Augment",
     "ConfigBase",
     "MethodConfig",
     "MethodContext",
@@ -133,6 +134,10 @@ def loss_in_float32(loss_fn: Callable[..., Any], z1: Tensor, z2: Tensor, **kwarg
         return loss_fn(z1.float(), z2.float(), **kwargs)
 
 
+# An augmentation pipeline: a batch (B, C, L) and a generator in, an augmented batch out.
+Augment = Callable[[Tensor, torch.Generator], Tensor]
+
+
 @dataclass(frozen=True)
 class MethodContext:
     """What a method may need to know about its data besides the encoder (given when it asks).
@@ -145,10 +150,13 @@ class MethodContext:
         input_shape: ``(C, L)`` of the series the method is trained on.
         make_encoder: ``make_encoder(in_channels) -> nn.Module`` builds another encoder of the
             experiment's architecture and settings for ``in_channels`` channels (any length).
+        n_classes: number of classes of the training labels, for a method that trains a
+            classifier jointly (test-time training); ``None`` when there are no labels.
     """
 
     input_shape: tuple[int, int]
     make_encoder: Callable[[int], nn.Module]
+    n_classes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -215,13 +223,8 @@ class SSLMethod(nn.Module):
         """Loss for two augmented views ``(B, C, L)`` and its named terms (floats, for logging)."""
         raise NotImplementedError(f"{type(self).__name__} must implement training_step")
 
-    def make_views(
-        self,
-        x: Tensor,
-        augment: Callable[[Tensor, torch.Generator], Tensor],
-        generator: torch.Generator,
-        y: Tensor | None = None,
-    ) -> tuple[Tensor, ...]:
+    def make_views(self, x: Tensor, augment: Augment, generator: torch.Generator,
+                   y: Tensor | None = None) -> tuple[Tensor, ...]:
         """Inputs of one step from a clean batch ``x`` ``(B, C, L)``; by default two views.
 
         Each view is ``augment(x, generator)`` ``(B, C, L)``; override for one view, more views, or

@@ -2,7 +2,9 @@
 
 A method chapter resolves its parameters, calls :func:`run_method_grid` once, and shows tables and
 figures built from the returned results. Keeping this here leaves the chapters as prose plus a
-few library calls, and makes every chapter run the same protocol.
+few library calls, and makes every chapter run the same protocol. What only one chapter shows
+(MAE's mask-ratio sweep, SS-GAN's samples, TTT under shifts) lives in the submodule of that
+chapter: :mod:`sslts.chapters.mae`, :mod:`sslts.chapters.ssgan`, :mod:`sslts.chapters.ttt`.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ import pandas as pd
 
 import numpy as np
 
-from .experiment import ExperimentConfig, ExperimentResult, run_experiment
-from .params import resolve
-from .paths import results_dir
-from .provenance import git_commit
-from .results import record_path, records_frame
+from ..experiment import ExperimentConfig, ExperimentResult, run_experiment
+from ..params import resolve
+from ..paths import results_dir
+from ..provenance import git_commit
+from ..results import record_path, records_frame
 
 # How each chapter's method-specific parameters map onto method configs.
 METHOD_PARAMS = {
@@ -29,10 +31,24 @@ METHOD_PARAMS = {
                          "expander_dim": P["expander_dim"]},
     "barlow_twins": lambda P: {"lambda_offdiag": P["lambda_offdiag"], "proj_hidden": P["proj_dim"], "proj_dim": P["proj_dim"]},
     "vibcreg": lambda P: {"cov_weight": P["vibcreg_cov_weight"], "proj_hidden": P["proj_dim"], "proj_dim": P["proj_dim"]},
+    "mae": lambda P: {"mask_ratio": P["mask_ratio"], "patch_size": P["patch_size"], "decoder_dim": P["decoder_dim"],
+                      "decoder_depth": P["decoder_depth"], "normalize_target": P["normalize_target"],
+                      "augment": P["mae_augment"]},
+    # The sample-quality parameters of the SS-GAN chapter stay in the chapter.
+    "ssgan": lambda P: {"latent_dim": P["latent_dim"], "alpha": P["alpha"], "beta": P["beta"],
+                        "gan_loss": P["gan_loss"], "lr_d": P["lr_d"], "lr_g": P["lr_g"],
+                        "adam_beta1": P["adam_beta1"], "spectral_norm": P["spectral_norm"],
+                        "batch_fraction": P["batch_fraction"]},
+    # "auto" modalities are chosen per dataset from the channel count (9 = UCI HAR: accelerometer
+    # against gyroscope; otherwise time against spectrum).
+    "clip": lambda P: {"view_a": P["view_a"], "view_b": P["view_b"], "proj_dim": P["proj_dim"],
+                       "init_temperature": P["init_temperature"], "augment_views": P["augment_views"]},
+    "ttt": lambda P: {"recon_weight": P["recon_weight"], "mask_ratio": P["mask_ratio"], "patch_size": P["patch_size"]},
     "random_init": lambda P: {},
 }
 # The chapter that owns each method's parameters (their defaults apply when another chapter runs it).
-METHOD_CHAPTER = {"simclr": "simclr", "vicreg": "vicreg", "barlow_twins": "barlow", "vibcreg": "barlow"}
+METHOD_CHAPTER = {"simclr": "simclr", "vicreg": "vicreg", "barlow_twins": "barlow", "vibcreg": "barlow",
+                  "mae": "mae", "ssgan": "ssgan", "clip": "clip", "ttt": "ttt"}
 
 
 def experiment_config(method: str, dataset: str, seed: int, P: dict[str, Any]) -> ExperimentConfig:
@@ -49,8 +65,20 @@ def experiment_config(method: str, dataset: str, seed: int, P: dict[str, Any]) -
         epochs=P["epochs"], pretrain_budget=P["pretrain_budget"], batch_size=P["batch_size"], lr=P["lr"], augmentations=P["augmentations"],
         method_params=METHOD_PARAMS[method](P), extra_pool=P["extra_pool"] and dataset == "uwave",
         finetune_epochs=P["finetune_epochs"], finetune_min_steps=P.get("finetune_min_steps", 0), max_train=P["max_train"], max_test=P["max_test"], device=P["device"],
-        encoder_params={"temporal_bins": P["temporal_bins"]} if P["encoder"] == "cnn" and P["temporal_bins"] > 1 else {},
+        encoder_params=encoder_params(P),
     )
+
+
+def encoder_params(P: dict[str, Any]) -> dict[str, Any]:
+    """The encoder settings of a chapter's parameters (only those that differ from the defaults,
+    so that records of default settings keep their paths)."""
+    if P["encoder"] == "cnn":
+        return {"temporal_bins": P["temporal_bins"]} if P["temporal_bins"] > 1 else {}
+    if P["encoder"] == "transformer":
+        # The patches must be MAE's, so a Transformer elsewhere takes the MAE chapter's settings.
+        own = P if "patch_size" in P and "embed_dim" in P else resolve("mae", P["profile"])
+        return {"patch_size": own["patch_size"], "dim": own["embed_dim"], "depth": own["encoder_depth"]}
+    return {}
 
 
 @dataclass
@@ -100,6 +128,7 @@ def _reusable_record(root: Path, config: ExperimentConfig) -> dict[str, Any] | N
 
 def method_label(method: str) -> str:
     return {"simclr": "SimCLR", "vicreg": "VICReg", "barlow_twins": "Barlow Twins", "vibcreg": "VIbCReg",
+            "mae": "MAE", "ssgan": "SS-GAN", "clip": "CLIP", "ttt": "TTT (joint training)",
             "random_init": "random init (probes) / supervised (fine-tune)"}.get(method, method)
 
 
@@ -210,7 +239,7 @@ def full_profile_summary(methods: list[str], root: str | None = None) -> tuple[p
     Returns ``(table, text)``: the mean ± std table over seeds (``None`` without records) and a
     Markdown note saying which commits, devices and wall times produced the records.
     """
-    from .results import load_records, summary_table
+    from ..results import load_records, summary_table
 
     folder = results_dir() / "full" if root is None else root
     records = [r for r in load_records(folder) if r["config"]["method"] in (*methods, "random_init")]

@@ -1,0 +1,86 @@
+"""The SS-GAN chapter: the plain-GAN comparison and the generated series with their quality."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..experiment import ExperimentResult, run_experiment
+from ..paths import results_dir
+from . import experiment_config
+
+def plain_gan_run(dataset: str, seed: int, P: dict[str, Any]) -> ExperimentResult:
+    """The SS-GAN chapter's GAN without the auxiliary task (``alpha = beta = 0``), pre-trained exactly
+    like SS-GAN; only the linear probe (all labels) and the diagnostics are evaluated."""
+
+    config = experiment_config("ssgan", dataset, seed, {**P, "alpha": 0.0, "beta": 0.0})
+    config = replace(config, protocols=("linear",), label_fractions=(1.0,), finetune_epochs=0)
+    return run_experiment(config, results_dir() / "runs", progress=False)
+
+
+@dataclass
+class GeneratedSamples:
+    """What the SS-GAN chapter shows about a generator: samples, their classes and their quality.
+
+    ``real_train`` and ``generated`` are standardised like the training data ``(n_train, C, L)``;
+    ``table`` holds the Fréchet distance of each set to the real test split
+    (:func:`sslts.evaluate.fidelity.sample_quality`); ``class_shares`` the share of each class among
+    the real training series and among the generated ones (as the classifier assigns them).
+    """
+
+    real_train: np.ndarray
+    generated: np.ndarray
+    generated_classes: np.ndarray
+    generated_confidence: np.ndarray
+    classifier_accuracy: float
+    table: pd.DataFrame
+    class_shares: pd.DataFrame
+
+
+def ssgan_samples(result: ExperimentResult, plain: ExperimentResult | None, fidelity_epochs: int,
+                  seed: int) -> GeneratedSamples:
+    """Sample SS-GAN's generator and score it, next to reference sets, in a supervised feature space.
+
+    Every set has as many series as the real training split: the real training split (the floor),
+    SS-GAN's samples, the plain GAN's (when ``plain`` is given), the same generator before training
+    (rebuilt from the run's seed exactly as :func:`run_experiment` built it) and Gaussian noise.
+    """
+    import torch
+
+    from ..data import cleaning
+    from ..encoders import build_encoder
+    from ..evaluate.fidelity import fit_feature_extractor, sample_quality
+    from ..methods import MethodContext, build_method
+
+    cfg = result.record["config"]
+    scaler = cleaning.ChannelStandardScaler().fit(result.train.X)  # as in run_experiment
+    X_train = scaler.transform(result.train.X).astype(np.float32)  # (n, C, L)
+    X_test = scaler.transform(result.test.X).astype(np.float32)
+    extractor = fit_feature_extractor(X_train, result.train.y, X_test, result.test.y, epochs=fidelity_epochs,
+                                      seed=seed)
+    n, shape = len(X_train), X_train.shape[1:]
+
+    def sample(model: Any) -> np.ndarray:
+        return model.sample(n, torch.Generator().manual_seed(seed)).numpy()
+
+    with torch.random.fork_rng():
+        torch.manual_seed(cfg["seed"])
+        encoder = build_encoder(cfg["encoder"], shape[0], **cfg["encoder_params"])
+        untrained = build_method("ssgan", encoder, cfg["method_params"],
+                                 MethodContext(tuple(shape), lambda c: build_encoder(cfg["encoder"], c)))
+    generated = sample(result.model)
+    candidates = {"real train (floor)": X_train, "SS-GAN": generated}
+    if plain is not None:
+        candidates["GAN (alpha = beta = 0)"] = sample(plain.model)
+    candidates["untrained generator"] = sample(untrained)
+    candidates["Gaussian noise"] = np.random.default_rng(seed).normal(size=X_train.shape).astype(np.float32)
+    table = sample_quality(extractor, X_test, candidates)
+    classes, confidence = extractor.predict(generated)
+    k = len(result.train.class_names)
+    shares = pd.DataFrame({"real train": np.bincount(result.train.y, minlength=k) / n,
+                           "SS-GAN": np.bincount(classes, minlength=k) / n},
+                          index=pd.Index(result.train.class_names, name="class"))
+    return GeneratedSamples(X_train, generated, classes, confidence, extractor.test_accuracy, table, shares)

@@ -1,0 +1,321 @@
+"""Zero-shot classification of series by the nearest class description, CLIP-style.
+
+Radford et al. (2021) classify an image without training on its class by embedding one text per
+class ("a photo of a {label}") and taking the nearest. Here :class:`sslts.methods.clip.CLIPText`
+aligns a series tower to frozen sentence embeddings of class descriptions (:mod:`sslts.text`),
+trained through the one loop (:func:`sslts.train.pretrain`) on the training series of the *seen*
+classes only; test series of the *held-out* classes are then assigned to the nearest description.
+
+Two scores, as in the generalised zero-shot literature (Xian et al. 2019, "Zero-Shot Learning -
+A Comprehensive Evaluation of the Good, the Bad and the Ugly", TPAMI):
+
+- zero-shot: held-out test series, candidates = held-out descriptions only (chance = 1 / #held-out);
+- generalised: every test series, candidates = all descriptions; accuracy on held-out (``u``) and
+  seen (``s``) test series and their harmonic mean ``H = 2us / (u + s)``, which is zero when a model
+  never predicts a held-out class (the usual failure: a bias towards the seen ones).
+
+The module also holds the CLIP chapter's other evaluation, :func:`tower_evaluation`: the standard
+probes on each tower of a trained :class:`sslts.methods.clip.CLIP` and on their concatenation.
+
+Shapes: series ``(N, C, L)``, text-space embeddings ``(N, E)``, class texts ``(K, E)``.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from sslts.augment import build_pipeline
+from sslts.data import cleaning
+from sslts.data.registry import TimeSeriesData
+from sslts.encoders import build_encoder
+from sslts.evaluate import embed, evaluate_embeddings, label_fraction_indices
+from sslts.experiment import ExperimentConfig
+from sslts.methods import MethodContext, build_method
+from sslts.methods.clip import CLIP, CLIPText, CLIPTextConfig
+from sslts.train import TrainConfig, pretrain
+
+__all__ = ["TowerEncoder", "ZeroShotResult", "nearest_description", "run_zero_shot", "split_classes",
+           "tower_evaluation", "towers_discussion", "untrained_clip", "zero_shot_discussion"]
+
+
+def split_classes(class_names: Sequence[str], held_out: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Label indices of the seen and of the held-out classes, each sorted.
+
+    Raises:
+        ValueError: if ``held_out`` is empty, names an unknown class, or holds every class.
+    """
+    held = list(dict.fromkeys(held_out))
+    unknown = [h for h in held if h not in class_names]
+    if not held or unknown:
+        raise ValueError(f"held_out must name one or more of {list(class_names)}, got {list(held_out)}")
+    held_idx = np.array(sorted(class_names.index(h) for h in held), dtype=np.int64)
+    seen_idx = np.array([i for i in range(len(class_names)) if i not in held_idx], dtype=np.int64)
+    if seen_idx.size == 0:
+        raise ValueError("held_out must leave at least one class to train on")
+    return seen_idx, held_idx
+
+
+def nearest_description(z: np.ndarray, class_text: np.ndarray, candidates: Sequence[int] | None = None) -> np.ndarray:
+    """The class of the most cosine-similar description for each row of ``z``.
+
+    Args:
+        z: ``(N, E)`` series in the text space. class_text: ``(K, E)`` one embedding per class.
+        candidates: label indices allowed as answers (``None``: all ``K``).
+
+    Returns:
+        ``(N,)`` int64 labels in ``0..K-1``.
+
+    Raises:
+        ValueError: if the widths differ or a candidate is outside ``[0, K)``.
+    """
+    z, class_text = np.asarray(z, dtype=np.float64), np.asarray(class_text, dtype=np.float64)
+    if z.ndim != 2 or class_text.ndim != 2 or z.shape[1] != class_text.shape[1]:
+        raise ValueError(f"z (N, E) and class_text (K, E) must share E, got {z.shape} and {class_text.shape}")
+    allowed = np.arange(len(class_text)) if candidates is None else np.asarray(list(candidates), dtype=np.int64)
+    if allowed.size == 0 or allowed.min() < 0 or allowed.max() >= len(class_text):
+        raise ValueError(f"candidates must be label indices in [0, {len(class_text)}), got {list(allowed)}")
+    zn = z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)
+    tn = class_text / np.maximum(np.linalg.norm(class_text, axis=1, keepdims=True), 1e-12)
+    return allowed[np.argmax(zn @ tn[allowed].T, axis=1)]
+
+
+class TowerEncoder(nn.Module):
+    """A trained model's ``encode`` as an encoder module (``out_dim`` from a probe batch).
+
+    Lets the zero-shot series tower start from the CLIP-aligned towers (both modalities,
+    concatenated) instead of random weights; the model is deep-copied, the original is untouched.
+    """
+
+    def __init__(self, model: nn.Module, input_shape: tuple[int, int]) -> None:
+        super().__init__()
+        self.model = copy.deepcopy(model).cpu()
+        was_training = self.model.training
+        self.model.eval()
+        with torch.no_grad():
+            self.out_dim = int(self.model.encode(torch.zeros(2, *input_shape)).shape[1])
+        self.model.train(was_training)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.model.encode(x)
+
+
+class _TextSpace(nn.Module):
+    """Adapter so :func:`sslts.evaluate.embed` maps series into the text space of a CLIPText."""
+
+    def __init__(self, method: CLIPText) -> None:
+        super().__init__()
+        self.method = method
+
+    def encode(self, x: Tensor) -> Tensor:
+        return self.method.text_space(x)
+
+
+@dataclass
+class ZeroShotResult:
+    """Scores of one zero-shot run (accuracies in ``[0, 1]``) and what the chapter plots."""
+
+    held_out: tuple[str, ...]
+    class_names: tuple[str, ...]
+    setting: dict[str, Any]
+    accuracy: float  # held-out test series among held-out descriptions
+    chance: float
+    gzsl_unseen: float  # generalised: held-out series among all descriptions
+    gzsl_seen: float
+    gzsl_harmonic: float
+    confusion: list[list[int]]  # (#held, #held), rows true
+    gzsl_confusion: list[list[int]]  # (K, K)
+    class_text: np.ndarray
+    n_train: int
+    train_labels: tuple[int, ...]  # distinct labels that reached training (a leak check)
+    train_s: float
+    history: list[float] = field(default_factory=list)
+
+    def row(self) -> dict[str, Any]:
+        """A flat table row."""
+        return {**self.setting, "held_out": "+".join(self.held_out), "zero_shot_acc": self.accuracy,
+                "chance": self.chance, "gzsl_unseen": self.gzsl_unseen, "gzsl_seen": self.gzsl_seen,
+                "gzsl_H": self.gzsl_harmonic, "train_series": self.n_train, "train_s": round(self.train_s, 1)}
+
+
+def _confusion(y: np.ndarray, pred: np.ndarray, labels: Sequence[int]) -> list[list[int]]:
+    index = {c: i for i, c in enumerate(labels)}
+    m = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    for t, p in zip(y, pred):
+        m[index[int(t)], index[int(p)]] += 1
+    return m.tolist()
+
+
+def run_zero_shot(
+    train: TimeSeriesData,
+    test: TimeSeriesData,
+    held_out: Sequence[str],
+    *,
+    descriptions: str = "har",
+    text_model: str = "all-MiniLM-L6-v2",
+    prompts: str = "description",
+    encoder: str = "cnn",
+    init: nn.Module | None = None,
+    train_encoder: bool = True,
+    epochs: int = 10,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    augmentations: str = "jitter,scaling",
+    seed: int = 0,
+    max_train: int = 0,
+    device: str = "auto",
+    progress: bool = False,
+) -> ZeroShotResult:
+    """Train a series tower on the seen classes' training series, test zero-shot on the held-out.
+
+    Args:
+        train, test: splits of a dataset with class descriptions (label order must match them).
+        held_out: class names that no training step may see (neither series nor label).
+        descriptions, text_model, prompts: the text tower (see :class:`CLIPTextConfig`).
+        encoder: architecture of a fresh series tower, unless ``init`` (a model with ``encode``,
+            e.g. a trained :class:`sslts.methods.clip.CLIP`) seeds it.
+        train_encoder: train the tower too (``False``: only the projection into the text space).
+        epochs, batch_size, lr, augmentations, seed, device, progress: the training loop's settings.
+        max_train: cap on seen training series (stratified, seeded; ``0`` keeps all).
+
+    Raises:
+        ValueError: if the class names differ from the descriptions' or ``held_out`` is invalid.
+    """
+    from sslts import text
+
+    names = text.class_names(descriptions)
+    if tuple(train.class_names) != names or tuple(test.class_names) != names:
+        raise ValueError(f"the data's classes {train.class_names} differ from the descriptions' {names}")
+    seen, held = split_classes(names, held_out)
+    seen_train = train.subset(np.isin(train.y, seen))  # held-out series never enter training
+    if 0 < max_train < len(seen_train.y):
+        seen_train = seen_train.subset(label_fraction_indices(seen_train.y, max_train / len(seen_train.y), seed))
+    scaler = cleaning.ChannelStandardScaler().fit(seen_train.X)  # seen training series only
+    X_train = scaler.transform(seen_train.X).astype(np.float32)
+    X_test = scaler.transform(test.X).astype(np.float32)
+
+    torch.manual_seed(seed)
+    tower = TowerEncoder(init, X_train.shape[1:]) if init is not None else build_encoder(encoder, X_train.shape[1])
+    config = CLIPTextConfig(descriptions=descriptions, text_model=text_model, prompts=prompts,
+                            held_out=",".join(names[i] for i in held), train_encoder=train_encoder)
+    method = CLIPText(tower, config)
+    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device, progress=progress,
+                      warmup_epochs=max(1, epochs // 10))
+    started = time.perf_counter()
+    result = pretrain(method, X_train, build_pipeline(augmentations), cfg, y=seen_train.y)
+    train_s = time.perf_counter() - started
+
+    z = embed(_TextSpace(method), X_test)  # (N, E) unit rows
+    class_text = method.class_text.cpu().numpy()
+    is_held = np.isin(test.y, held)
+    pred_held = nearest_description(z[is_held], class_text, held)
+    pred_all = nearest_description(z, class_text)
+    correct = pred_all == test.y
+    u, s = float(correct[is_held].mean()), float(correct[~is_held].mean())
+    return ZeroShotResult(
+        held_out=tuple(names[i] for i in held), class_names=names,
+        setting={"text_model": text_model, "prompts": prompts, "init": "none" if init is None else "clip",
+                 "train_encoder": train_encoder},
+        accuracy=float((pred_held == test.y[is_held]).mean()), chance=1.0 / len(held),
+        gzsl_unseen=u, gzsl_seen=s, gzsl_harmonic=0.0 if u + s == 0 else 2 * u * s / (u + s),
+        confusion=_confusion(test.y[is_held], pred_held, held.tolist()),
+        gzsl_confusion=_confusion(test.y, pred_all, range(len(names))),
+        class_text=class_text, n_train=len(seen_train.y),
+        train_labels=tuple(sorted({int(v) for v in seen_train.y})), train_s=train_s,
+        history=list(result.loss_history),
+    )
+
+
+# ----------------------------------------------------------------------------- the towers' probes
+def untrained_clip(config: ExperimentConfig, input_shape: tuple[int, int]) -> CLIP:
+    """The CLIP model of ``config`` before pre-training: built as :func:`sslts.experiment.run_experiment`
+    builds it (same seed, so the same initial weights), for random-tower baselines."""
+    torch.manual_seed(config.seed)
+    encoder = build_encoder(config.encoder, input_shape[0], **config.encoder_params)
+    context = MethodContext(tuple(input_shape),
+                            lambda c: build_encoder(config.encoder, c, **config.encoder_params))
+    model = build_method("clip", encoder, config.method_params, context)
+    return model.eval()
+
+
+def tower_evaluation(model: CLIP, train: TimeSeriesData, test: TimeSeriesData,
+                     protocols: Sequence[str] = ("linear", "svm", "knn"), seed: int = 0) -> list[dict[str, Any]]:
+    """Test accuracy of the probes on tower A, tower B and both (``encode``), one row each.
+
+    The series are z-scored per channel with statistics of ``train`` (as the experiment does), the
+    probes are fitted on ``train`` only (:func:`sslts.evaluate.evaluate_embeddings`).
+    """
+    scaler = cleaning.ChannelStandardScaler().fit(train.X)
+    X_train, X_test = scaler.transform(train.X).astype(np.float32), scaler.transform(test.X).astype(np.float32)
+    towers = {("A", model.views[0]): lambda x: model.encode_tower(x, "a"),
+              ("B", model.views[1]): lambda x: model.encode_tower(x, "b"),
+              ("A+B", "both, concatenated"): model.encode}
+    rows = []
+    model.eval()
+    for (tower, modality), fn in towers.items():
+        train_z, test_z = embed(fn, X_train), embed(fn, X_test)
+        for protocol, probe in evaluate_embeddings(train_z, train.y, test_z, test.y, protocols, seed).items():
+            rows.append({"tower": tower, "modality": modality, "protocol": protocol,
+                         "accuracy": probe.metrics()["accuracy"]})
+    return rows
+
+
+def towers_discussion(frame: Any, protocol: str = "linear") -> str:
+    """A sentence per dataset on each tower's probe, trained against random weights (from ``frame``).
+
+    ``frame`` has columns ``dataset, init ("CLIP"/"random"), tower, modality, protocol, accuracy``.
+    """
+    parts = []
+    chosen = frame[frame["protocol"] == protocol]
+    for dataset, rows in chosen.groupby("dataset", sort=False):
+        acc = rows.set_index(["init", "tower"])["accuracy"]
+        modality = dict(zip(rows["tower"], rows["modality"]))
+        towers = list(dict.fromkeys(rows["tower"]))
+        pieces = [f"tower {t} ({modality[t]}) {acc[('CLIP', t)]:.3f}, {acc[('CLIP', t)] - acc[('random', t)]:+.3f} "
+                  f"against its random initial weights" for t in towers]
+        best = max(towers, key=lambda t: acc[("CLIP", t)])
+        gain = "improves on" if acc[("CLIP", best)] > acc[("random", best)] else "does not beat"
+        parts.append(f"On **{dataset}**, the {protocol} probe gives " + "; ".join(pieces)
+                     + f". The best CLIP representation is tower {best}, and it {gain} its random initialisation.")
+    return " ".join(parts)
+
+
+def zero_shot_discussion(results: Sequence[ZeroShotResult]) -> str:
+    """What the zero-shot runs say, from their numbers (best and worst setting, generalised scores)."""
+    if not results:
+        return ""
+    by_split: dict[tuple[str, ...], list[ZeroShotResult]] = {}
+    for r in results:
+        by_split.setdefault(r.held_out, []).append(r)
+    parts = []
+    for held, runs in by_split.items():
+        main, others = runs[0], runs[1:]
+        label = lambda r: (f"{r.setting['text_model']} embeddings of the {r.setting['prompts']} prompts, "  # noqa: E731
+                           + ("series tower seeded from the CLIP towers and frozen" if r.setting["init"] == "clip"
+                              else "series tower trained from scratch"))
+        text = (f"Holding out **{' and '.join(held)}**, the main setting ({label(main)}) classifies "
+                f"{main.accuracy:.1%} of their test series correctly among the held-out descriptions, "
+                f"against {main.chance:.0%} by chance.")
+        for r in others:
+            text += f" With {label(r)}: {r.accuracy:.1%}."
+        best_h = max(r.gzsl_harmonic for r in runs)
+        text += (f" In the generalised test (all {len(main.class_names)} descriptions as candidates) the held-out "
+                 f"series are recognised {main.gzsl_unseen:.1%} of the time and the seen ones {main.gzsl_seen:.1%}"
+                 f" (harmonic mean {main.gzsl_harmonic:.3f}; best over the settings {best_h:.3f}).")
+        names, sims, gz = main.class_names, main.class_text @ main.class_text.T, np.asarray(main.gzsl_confusion)
+        held_idx = [names.index(h) for h in held]
+        seen_idx = [i for i in range(len(names)) if i not in held_idx]
+        for h in held_idx:
+            near = max(seen_idx, key=lambda j: sims[h, j])
+            taken = max(seen_idx, key=lambda j: gz[h, j])
+            text += (f" The description of {names[h]} is closest to that of {names[near]} (cosine "
+                     f"{sims[h, near]:.2f}); in the generalised test {gz[h, seen_idx].sum() / max(gz[h].sum(), 1):.0%} "
+                     f"of its series go to a seen class, most often {names[taken]}.")
+        parts.append(text)
+    return "\n\n".join(parts)
