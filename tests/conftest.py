@@ -124,3 +124,15 @@ def mirror() -> Path:
         "real data mirror not found (looked in SSLTS_DATA_MIRROR and "
         f"{DEFAULT_MIRROR}); set SSLTS_DATA_MIRROR to the folder holding the dataset zips"
     )
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """One torch thread for a module of tests on tiny tensors (restored afterwards): more threads
+    only oversubscribe a small shared CPU."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

@@ -33,12 +33,8 @@ from sslts.zero_shot import nearest_description, run_zero_shot, split_classes
 HAR_NAMES = text.class_names("har")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+# Tiny tensors: one thread (the conftest fixture) avoids oversubscribing a small shared CPU.
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _context(c: int, length: int = 32) -> MethodContext:

@@ -18,13 +18,8 @@ TINY_ENC = {"patch_size": P, "dim": 16, "depth": 1, "heads": 2}
 TINY_MAE = {"patch_size": P, "decoder_dim": 8, "decoder_depth": 1, "decoder_heads": 2, "normalize_target": False}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one thread avoids oversubscribing a small shared CPU (restored afterwards)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+# Tiny tensors: one thread (the conftest fixture) avoids oversubscribing a small shared CPU.
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _x(b: int = 6, c: int = C, length: int = L, seed: int = 0) -> torch.Tensor:

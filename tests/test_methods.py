@@ -42,13 +42,8 @@ OWN_TEST_FILE = {"mae": "test_mae.py", "ssgan": "test_ssgan.py", "clip": "test_c
 TWO_VIEW = sorted(TINY)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one thread avoids oversubscribing a small shared CPU (restored afterwards)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+# Tiny tensors: one thread (the conftest fixture) avoids oversubscribing a small shared CPU.
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _head(method: SSLMethod) -> torch.nn.Module:

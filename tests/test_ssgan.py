@@ -35,13 +35,8 @@ B, C, L = 8, 2, 24
 TINY = {"latent_dim": 8, "gen_width": 16, "gen_upsamplings": 2}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one thread avoids oversubscribing a small shared CPU (restored afterwards)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+# Tiny tensors: one thread (the conftest fixture) avoids oversubscribing a small shared CPU.
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny_gan(seed: int = 0, **overrides) -> SSGAN:

@@ -26,13 +26,8 @@ from sslts.methods.ttt import TTT, TTTConfig
 B, C, L, K = 8, 3, 32, 4
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one thread avoids oversubscribing a small shared CPU (restored afterwards)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+# Tiny tensors: one thread (the conftest fixture) avoids oversubscribing a small shared CPU.
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def context(channels: int = C, length: int = L) -> MethodContext:
