@@ -60,3 +60,23 @@ def test_diversity_verdict(rank_a, spread_a, verdict):
     results = [_result("vicreg", "har", [[1]], rank_a, spread_a), _result("simclr", "har", [[1]], 10.0, 0.5)]
     frame = records_frame([])
     assert f"this run {verdict} the hypothesis" in hypothesis_diversity(frame, results, "vicreg", "simclr")
+
+
+def test_peer_comparison_uses_the_best_mean_over_seeds_and_says_whether_it_beats_the_bar():
+    import pandas as pd
+
+    from sslts.chapters import peer_comparison
+
+    def rows(method, dataset, protocol, accuracies):
+        return [{"method": method, "dataset": dataset, "encoder": "cnn", "temporal_bins": 1, "protocol": protocol,
+                 "label_fraction": 1.0, "seed": s, "accuracy": a} for s, a in enumerate(accuracies)]
+
+    frame = pd.DataFrame(rows("simclr", "uwave", "svm", [0.93, 0.89]) + rows("vicreg", "uwave", "svm", [0.92, 0.92])
+                         + rows("vicreg", "uwave", "linear", [0.99, 0.99])  # not the UWave protocol
+                         + rows("random_init", "har", "svm", [0.99]) + rows("simclr", "har", "linear", [0.93, 0.92]))
+    text = peer_comparison(frame)
+    assert "On uwave, the best mean is VICReg (cnn, temporal_bins 1) with the svm protocol, 0.920 over 2 seeds: " \
+           "it beats the bar of 0.919" in text
+    assert "On har, the best mean is SimCLR (cnn, temporal_bins 1) with the linear protocol, 0.925 over 2 seeds: " \
+           "it does not beat the bar of 0.930" in text
+    assert peer_comparison(frame[frame["dataset"] == "har"]).count("On ") == 1
