@@ -74,7 +74,7 @@ _MIN_SPEED = 0.05  # floor on the time-warp speed: keeps the time map strictly i
 
 # ----------------------------------------------------------------------------- checks and draws
 
-def _check_batch(x: torch.Tensor, generator: torch.Generator) -> None:
+def check_batch(x: torch.Tensor, generator: torch.Generator) -> None:
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
     if x.ndim != 3 or x.shape[-1] == 0:
@@ -151,7 +151,7 @@ def _window_mask(x: torch.Tensor, g: torch.Generator, width: int) -> torch.Tenso
     return ((t >= start) & (t < start + width))[:, None, :]              # (B, 1, L)
 
 
-def _resample(x: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+def resample(x: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
     """Linear interpolation of every channel at per-series positions ``pos`` ``(B, L_out)``."""
     batch, channels, length = x.shape
     if length == 1:
@@ -200,7 +200,7 @@ def jitter(x: torch.Tensor, generator: torch.Generator,
     Raises:
         TypeError, ValueError: bad ``x``, ``generator`` or ``sigma``.
     """
-    _check_batch(x, generator)
+    check_batch(x, generator)
     sigma = _real("sigma", sigma, 0.0)
     noise = _randn(tuple(x.shape), x, generator)                        # (B, C, L), ours to reuse
     return torch.add(x, noise, alpha=sigma, out=noise).to(x.dtype)
@@ -223,7 +223,7 @@ def channel_noise(x: torch.Tensor, generator: torch.Generator,
     Returns:
         ``(B, C, L)`` tensor.
     """
-    _check_batch(x, generator)
+    check_batch(x, generator)
     factor = _real("factor", factor, 0.0)
     # population std via a norm: several times faster than Tensor.std over the last dim on CPU
     centred = x - x.mean(dim=-1, keepdim=True)                          # (B, C, L)
@@ -247,7 +247,7 @@ def scaling(x: torch.Tensor, generator: torch.Generator,
     Returns:
         ``(B, C, L)`` tensor; ``x_aug / x`` is constant along time for each (series, channel).
     """
-    _check_batch(x, generator)
+    check_batch(x, generator)
     sigma = _real("sigma", sigma, 0.0)
     batch, channels, _ = x.shape
     factor = 1.0 + sigma * _randn((batch, channels, 1), x, generator)    # (B, C, 1)
@@ -276,7 +276,7 @@ def magnitude_warp(x: torch.Tensor, generator: torch.Generator,
     Returns:
         ``(B, C, L)`` tensor.
     """
-    _check_batch(x, generator)
+    check_batch(x, generator)
     sigma = _real("sigma", sigma, 0.0)
     knots = _integer("knots", knots, 0)
     mode = _choice("mode", mode, ("cubic", "linear"))
@@ -308,7 +308,7 @@ def time_warp(x: torch.Tensor, generator: torch.Generator, sigma: float = TIME_W
     Returns:
         ``(B, C, L)`` tensor.
     """
-    _check_batch(x, generator)
+    check_batch(x, generator)
     sigma = _real("sigma", sigma, 0.0)
     knots = _integer("knots", knots, 0)
     batch, _, length = x.shape
@@ -320,7 +320,7 @@ def time_warp(x: torch.Tensor, generator: torch.Generator, sigma: float = TIME_W
     tau = torch.cat([torch.zeros_like(speed[:, :1]), steps.cumsum(dim=1)], dim=1)  # (B, L)
     tau = tau / (tau[:, -1:] / (length - 1))    # not (L - 1) / tau: torch computes that as a
                                                 # reciprocal times L - 1, inexact at sigma = 0
-    return _resample(x, tau)
+    return resample(x, tau)
 
 
 def crop_resize(x: torch.Tensor, generator: torch.Generator,
@@ -340,14 +340,14 @@ def crop_resize(x: torch.Tensor, generator: torch.Generator,
     Returns:
         ``(B, C, L)`` tensor.
     """
-    _check_batch(x, generator)
+    check_batch(x, generator)
     ratio = _kept_ratio(ratio)
     length = x.shape[-1]
     width = _window(ratio, length, 1)
     start = _window_start(x, generator, width).float()                  # (B, 1)
     scale = (width - 1) / (length - 1) if length > 1 else 0.0
     pos = start + scale * torch.arange(length, device=x.device, dtype=torch.float32)  # (B, L)
-    return _resample(x, pos)
+    return resample(x, pos)
 
 
 def random_crop(x: torch.Tensor, generator: torch.Generator,
@@ -366,7 +366,7 @@ def random_crop(x: torch.Tensor, generator: torch.Generator,
     Returns:
         ``(B, C, L)`` tensor.
     """
-    _check_batch(x, generator)
+    check_batch(x, generator)
     ratio = _kept_ratio(ratio)
     keep = _window_mask(x, generator, _window(ratio, x.shape[-1], 1))  # (B, 1, L)
     return x * keep
@@ -388,7 +388,7 @@ def blockout(x: torch.Tensor, generator: torch.Generator,
     Returns:
         ``(B, C, L)`` tensor.
     """
-    _check_batch(x, generator)
+    check_batch(x, generator)
     ratio = _real("ratio", ratio, 0.0, 1.0)
     block = _window_mask(x, generator, _window(ratio, x.shape[-1], 0))  # (B, 1, L)
     return x * ~block
@@ -400,7 +400,7 @@ def time_flip(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     "Horizontal flip" of Sarkar & Etemad (2020); flipping in Iwana & Uchida (2021).
     ``generator`` is accepted for the common signature and not used.
     """
-    _check_batch(x, generator)
+    check_batch(x, generator)
     return x.flip(-1)
 
 
@@ -409,7 +409,7 @@ def negation(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
     ``generator`` is accepted for the common signature and not used.
     """
-    _check_batch(x, generator)
+    check_batch(x, generator)
     return -x
 
 
@@ -432,7 +432,7 @@ def smoothing(x: torch.Tensor, generator: torch.Generator,
     Returns:
         ``(B, C, L)`` tensor.
     """
-    _check_batch(x, generator)
+    check_batch(x, generator)
     a_max = _real("a_max", a_max, 0.0, 0.5)
     a = (a_max * _rand((x.shape[0], 1, 1), x, generator)).to(x.dtype)  # (B, 1, 1)
     out = x * (1 - 2 * a)                                               # (B, C, L), a new tensor:
@@ -468,7 +468,7 @@ def permutation(x: torch.Tensor, generator: torch.Generator,
     Returns:
         ``(B, C, L)`` tensor with the same values per (series, channel) as ``x``.
     """
-    _check_batch(x, generator)
+    check_batch(x, generator)
     max_segments = _integer("max_segments", max_segments, 1)
     split = _choice("split", split, ("random", "equal"))
     batch, channels, length = x.shape
@@ -591,7 +591,7 @@ class Compose:
         return len(self.steps)
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        _check_batch(x, generator)
+        check_batch(x, generator)
         out = x                                                         # (B, C, L)
         for step in self.steps:
             if step.p == 0.0:

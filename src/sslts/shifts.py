@@ -33,6 +33,8 @@ from typing import Callable
 import torch
 from torch import Tensor
 
+from sslts.augment import channel_noise, check_batch, resample
+
 __all__ = [
     "MAX_SEVERITY",
     "SEVERITY_TABLES",
@@ -62,20 +64,13 @@ SEVERITY_TABLES = {
 
 
 def _check(x: object, severity: object, generator: object) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"x must be a torch.Tensor of shape (B, C, L), got {type(x).__name__}")
-    if x.ndim != 3 or x.shape[-1] < 2:
+    check_batch(x, generator)  # the augmentations' checks: a float (B, C, L) tensor, a matching generator
+    if x.shape[-1] < 2:
         raise ValueError(f"x must have shape (B, C, L) with L >= 2, got {tuple(x.shape)}")
-    if not x.is_floating_point():
-        raise TypeError(f"x must be a floating-point tensor, got {x.dtype}")
     if isinstance(severity, bool) or not isinstance(severity, int):
         raise TypeError(f"severity must be an int in 0..{MAX_SEVERITY}, got {type(severity).__name__}")
     if not 0 <= severity <= MAX_SEVERITY:
         raise ValueError(f"severity must be in 0..{MAX_SEVERITY}, got {severity}")
-    if not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
-    if generator.device.type != x.device.type:
-        raise ValueError(f"generator is on {generator.device} but x is on {x.device}")
 
 
 def _signs(shape: tuple[int, ...], x: Tensor, generator: torch.Generator) -> Tensor:
@@ -98,10 +93,9 @@ def gaussian_noise(x: Tensor, severity: int, generator: torch.Generator) -> Tens
         TypeError, ValueError: on a malformed batch, severity or generator.
     """
     _check(x, severity, generator)
-    eps = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)  # (B, C, L)
     if severity == 0:
         return x.clone()
-    return x + NOISE_STD[severity - 1] * _channel_std(x) * eps
+    return channel_noise(x, generator, factor=NOISE_STD[severity - 1])  # the augmentation, at this level
 
 
 def gain(x: Tensor, severity: int, generator: torch.Generator) -> Tensor:
@@ -153,14 +147,10 @@ def time_warp(x: Tensor, severity: int, generator: torch.Generator) -> Tensor:
     r = _signs((x.shape[0], 1), x, generator)  # (B, 1)
     if severity == 0:
         return x.clone()
-    batch, channels, length = x.shape
+    length = x.shape[-1]
     u = torch.linspace(0.0, 1.0, length, device=x.device, dtype=x.dtype)  # (L,)
     phi = u + WARP_STRENGTH[severity - 1] * r * torch.sin(math.pi * u) / math.pi  # (B, L)
-    pos = (phi * (length - 1)).clamp(0, length - 1)  # (B, L) positions in steps
-    left = pos.floor().long().clamp_max(length - 2)  # (B, L)
-    frac = (pos - left)[:, None, :]  # (B, 1, L)
-    idx = left[:, None, :].expand(batch, channels, length)  # (B, C, L)
-    return torch.lerp(x.gather(-1, idx), x.gather(-1, idx + 1), frac)
+    return resample(x, phi * (length - 1))  # (B, C, L), linear interpolation at the warped steps
 
 
 def dead_channel(x: Tensor, severity: int, generator: torch.Generator, value: float = 0.0) -> Tensor:
