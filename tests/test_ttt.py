@@ -314,3 +314,22 @@ def test_chapter_parameters_reach_the_method_config() -> None:
     config = experiment_config("ttt", "uwave", 0, P)  # the class count comes from the data, not here
     assert config.method_params == {"recon_weight": 1.0, "mask_ratio": 0.5, "patch_size": 8}
     TTTConfig.from_dict(config.method_params)  # valid
+
+
+def test_batch_ttt_draws_batches_from_a_shuffle_and_returns_logits_in_input_order(monkeypatch) -> None:
+    # A class-sorted test set must not become single-class batches (that would leak the grouping).
+    method = tiny().eval()
+    X = data(n=12)[0].numpy()
+    seen = []
+    original = EpisodicAdapter.predict
+
+    def spy(self, x):
+        seen.append(x.clone())
+        return original(self, x)
+
+    monkeypatch.setattr(EpisodicAdapter, "predict", spy)
+    # No steps and frozen BatchNorm: batch mode must then give exactly the unadapted logits.
+    batch = ttt_predict(method, X, AdaptConfig(steps=0, batch_size=4, seed=3), "batch")
+    assert len(seen) == 3 and not torch.equal(seen[0], torch.from_numpy(X[:4]))
+    assert sorted(map(tuple, torch.cat(seen)[:, 0, :2].tolist())) == sorted(map(tuple, X[:, 0, :2].tolist()))
+    np.testing.assert_allclose(batch.logits, predict_logits(method, X), rtol=1e-5, atol=1e-6)

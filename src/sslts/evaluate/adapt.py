@@ -34,7 +34,7 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Mapping, Protocol
 
 import numpy as np
 import torch
@@ -271,9 +271,13 @@ def ttt_predict(method: Adaptable, X: np.ndarray, config: AdaptConfig | None = N
     if mode == "none":
         config = replace(config, bn="frozen")  # no adaptation of any kind, BatchNorm included
     data = _as_batch(X)
+    # Test sets are often sorted by class, so consecutive series would make nearly single-class
+    # batches, and batch TTT (or test-batch BatchNorm) would adapt on what the labels group
+    # together. Batches are drawn from a seeded shuffle instead; the logits come back in X's order.
+    order = np.random.default_rng(config.seed).permutation(len(data)) if mode == "batch" else np.arange(len(data))
     adapter = EpisodicAdapter(method, config)
     generator = torch.Generator(device=adapter.device).manual_seed(config.seed)
-    tensor = torch.from_numpy(data).to(adapter.device)  # (n, C, L)
+    tensor = torch.from_numpy(data[order]).to(adapter.device)  # (n, C, L)
     previous_threads = torch.get_num_threads()
     if config.num_threads is not None:
         torch.set_num_threads(config.num_threads)
@@ -283,14 +287,20 @@ def ttt_predict(method: Adaptable, X: np.ndarray, config: AdaptConfig | None = N
         seconds = time.perf_counter() - started
     finally:
         torch.set_num_threads(previous_threads)
-    logits = torch.cat(outputs).float().cpu().numpy()
+    logits = np.empty((len(data), outputs[0].shape[1]), dtype=np.float32)
+    logits[order] = torch.cat(outputs).float().cpu().numpy()
     losses = (float(np.mean(firsts)), float(np.mean(lasts))) if firsts and config.steps else (float("nan"),) * 2
     return AdaptResult(mode, logits, seconds, losses)
 
 
 def evaluate_adaptation(method: Adaptable, X: np.ndarray, y: np.ndarray, config: AdaptConfig | None = None,
-                        modes: Iterable[str] = MODES) -> list[dict[str, Any]]:
+                        modes: Iterable[str] = MODES,
+                        variants: Mapping[str, AdaptConfig] | None = None) -> list[dict[str, Any]]:
     """Accuracy of each mode on ``X, y`` and its extra time per series over ``"none"``.
+
+    ``variants`` adds batch-mode predictions with other settings, one row each with the variant's
+    name as ``mode`` (e.g. ``{"bn_only": AdaptConfig(steps=0, bn="test_batch")}``), timed against
+    the same unadapted prediction.
 
     Returns:
         One dict per mode: ``mode``, ``accuracy``, ``seconds``, ``extra_ms_per_series`` (wall time
@@ -306,10 +316,12 @@ def evaluate_adaptation(method: Adaptable, X: np.ndarray, y: np.ndarray, config:
         raise ValueError(f"y must hold one label per series ({len(X)}), got shape {labels.shape}")
     results = {m: ttt_predict(method, X, config, m) for m in ("none", *[m for m in modes if m != "none"])}
     base = results["none"].seconds
+    results = {m: r for m, r in results.items() if m in modes}
+    results.update({name: ttt_predict(method, X, cfg, "batch") for name, cfg in (variants or {}).items()})
     return [{"mode": m, "accuracy": float((r.predictions == labels).mean()), "seconds": r.seconds,
              "extra_ms_per_series": 1000 * (r.seconds - base) / len(labels) if m != "none" else 0.0,
              "loss_first": r.losses[0], "loss_last": r.losses[1]}
-            for m, r in results.items() if m in modes]
+            for m, r in results.items()]
 
 
 def evaluate_under_shifts(
@@ -322,6 +334,7 @@ def evaluate_under_shifts(
     config: AdaptConfig | None = None,
     modes: Iterable[str] = MODES,
     seed: int = 0,
+    variants: Mapping[str, AdaptConfig] | None = None,
 ) -> list[dict[str, Any]]:
     """:func:`evaluate_adaptation` on the clean series and on every (shift, severity) of them.
 
@@ -349,11 +362,11 @@ def evaluate_under_shifts(
     prep = preprocess or (lambda a: a)
     clean = _as_batch(X)
     rows = [{"shift": "none", "severity": 0, **row}
-            for row in evaluate_adaptation(method, prep(clean), y, config, modes)]
+            for row in evaluate_adaptation(method, prep(clean), y, config, modes, variants)]
     for shift in shifts:
         for severity in severities:
             generator = torch.Generator().manual_seed(seed)
             shifted = corrupt(torch.from_numpy(clean), shift, severity, generator).numpy()
             rows += [{"shift": shift, "severity": severity, **row}
-                     for row in evaluate_adaptation(method, prep(shifted), y, config, modes)]
+                     for row in evaluate_adaptation(method, prep(shifted), y, config, modes, variants)]
     return rows
