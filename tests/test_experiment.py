@@ -133,3 +133,11 @@ def test_a_field_added_later_stays_out_of_the_identity_at_its_neutral_value():
     config = ExperimentConfig(method="simclr", dataset="uwave")
     assert "finetune_min_steps" not in config.to_dict()
     assert replace(config, finetune_min_steps=5).to_dict()["finetune_min_steps"] == 5
+
+
+def test_config_round_trips_through_its_record_dict():
+    config = ExperimentConfig(method="simclr", dataset="uwave", seed=3, protocols=("linear",),
+                              method_params={"temperature": 0.1}, finetune_min_steps=50)
+    assert ExperimentConfig.from_dict(config.to_dict()) == config
+    plain = ExperimentConfig(method="vicreg", dataset="har")  # finetune_min_steps left out of the dict
+    assert "finetune_min_steps" not in plain.to_dict() and ExperimentConfig.from_dict(plain.to_dict()) == plain

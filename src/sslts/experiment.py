@@ -30,7 +30,8 @@ from .augment import build_pipeline
 from .data import cleaning, exclude_uea_test, load_dataset
 from .data.registry import TimeSeriesData
 from .encoders import build_encoder
-from .evaluate import (embed, evaluate_embeddings, evaluate_label_fractions, finetune, label_fraction_indices,
+from .evaluate import (embed, epochs_for_min_steps, evaluate_embeddings, evaluate_label_fractions, finetune,
+                       label_fraction_indices,
                        representation_summary)
 from .methods import METHODS, MethodContext, build_method
 from .provenance import data_checksums, environment
@@ -59,13 +60,8 @@ FINETUNE_BATCH_SIZE = 64
 
 
 def finetune_epochs_for(config: "ExperimentConfig", n_train: int, batch_size: int = FINETUNE_BATCH_SIZE) -> int:
-    """Fine-tuning epochs: ``finetune_epochs``, raised so that at least ``finetune_min_steps`` steps run.
-
-    A small training split (UWave: 120 series, two steps an epoch) would otherwise get too few
-    updates from an epoch count that suits a large one (HAR: 7352 series).
-    """
-    steps_per_epoch = max(1, -(-n_train // batch_size))
-    return max(config.finetune_epochs, -(-config.finetune_min_steps // steps_per_epoch))
+    """Fine-tuning epochs: ``finetune_epochs``, raised so that at least ``finetune_min_steps`` steps run."""
+    return epochs_for_min_steps(config.finetune_epochs, config.finetune_min_steps, n_train, batch_size)
 
 
 @dataclass(frozen=True)
@@ -99,6 +95,12 @@ class ExperimentConfig:
         if self.method not in known:
             raise ValueError(f"unknown method {self.method!r}; known: {', '.join(known)}")
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ExperimentConfig":
+        """The config of a run record's ``config`` (inverse of :meth:`to_dict`)."""
+        tuples = {"protocols": tuple(data["protocols"]), "label_fractions": tuple(data["label_fractions"])}
+        return cls(**{**data, **tuples})
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         # Fields added after records were committed stay out of the identity at their neutral
@@ -121,9 +123,17 @@ class ExperimentResult:
     train: TimeSeriesData
     test: TimeSeriesData
     model: torch.nn.Module | None = None
+    # The z-score fitted on the training split: model inputs are scaler.transform(train.X) etc.
+    scaler: cleaning.ChannelStandardScaler | None = None
+
+    def standardised(self, split: str) -> np.ndarray:
+        """The ``"train"`` or ``"test"`` series as the model saw them ``(n, C, L)`` float32."""
+        if self.scaler is None:
+            raise ValueError("this result was loaded from a record; it has no fitted scaler")
+        return self.scaler.transform(getattr(self, split).X).astype(np.float32)
 
 
-def _cap(data: TimeSeriesData, limit: int, seed: int) -> TimeSeriesData:
+def stratified_subset(data: TimeSeriesData, limit: int, seed: int) -> TimeSeriesData:
     """A stratified, seeded subsample of at most about ``limit`` series (``0`` keeps all)."""
     if limit <= 0 or len(data.y) <= limit:
         return data
@@ -141,6 +151,25 @@ def _pretrain_pool(config: ExperimentConfig, train: TimeSeriesData) -> tuple[np.
     return np.concatenate([train.X, *(p.X for p in parts)]), parts
 
 
+def build_model(config: ExperimentConfig, input_shape: tuple[int, int], n_classes: int | None = None) -> torch.nn.Module:
+    """The untrained model of ``config``: its encoder (baselines) or its method around the encoder.
+
+    Seeds the global RNG with ``config.seed`` first, so :func:`run_experiment` and a chapter that
+    needs the same model before training (a random-weights baseline) get the same initial weights.
+
+    Args:
+        input_shape: ``(C, L)`` of the series. n_classes: the training labels' class count.
+    """
+    torch.manual_seed(config.seed)
+    encoder = build_encoder(config.encoder, input_shape[0], **config.encoder_params)
+    if config.method in BASELINES:
+        return encoder
+    context = MethodContext(tuple(input_shape),
+                            lambda channels: build_encoder(config.encoder, channels, **config.encoder_params),
+                            n_classes=n_classes)
+    return build_method(config.method, encoder, config.method_params, context)
+
+
 def run_experiment(config: ExperimentConfig, results_root: str | Path | None = None,
                    progress: bool = True) -> ExperimentResult:
     """Run one experiment end to end and (if ``results_root``) write its record.
@@ -153,24 +182,20 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     augment = build_pipeline(config.augmentations)  # validates the spec before any work
-    train = _cap(load_dataset(config.dataset, "train"), config.max_train, config.seed)
-    test = _cap(load_dataset(config.dataset, "test"), config.max_test, config.seed)
+    train = stratified_subset(load_dataset(config.dataset, "train"), config.max_train, config.seed)
+    test = stratified_subset(load_dataset(config.dataset, "test"), config.max_test, config.seed)
     pool, extra = _pretrain_pool(config, train)
     scaler = cleaning.ChannelStandardScaler().fit(train.X)  # training split only
     X_train, X_test = scaler.transform(train.X), scaler.transform(test.X)
     X_pool = scaler.transform(pool).astype(np.float32)
 
-    torch.manual_seed(config.seed)
-    encoder = build_encoder(config.encoder, train.X.shape[1], **config.encoder_params)
+    model = build_model(config, X_pool.shape[1:], train.n_classes)
     history: dict[str, Any] = {}
     if config.method in BASELINES:
-        model, pretrain_s, samples_per_s, peak_mb = encoder, 0.0, None, None
-        encode_target = encoder
+        encoder = encode_target = model
+        pretrain_s, samples_per_s, peak_mb = 0.0, None, None
     else:
-        context = MethodContext(tuple(X_pool.shape[1:]),
-                                lambda channels: build_encoder(config.encoder, channels, **config.encoder_params),
-                                n_classes=train.n_classes)
-        model = build_method(config.method, encoder, config.method_params, context)
+        encoder = model.encoder
         epochs = config.epochs or auto_epochs(len(X_pool), config.pretrain_budget)
         train_config = TrainConfig(epochs=epochs, batch_size=config.batch_size, lr=config.lr,
                                    weight_decay=config.weight_decay, seed=config.seed, device=config.device,
@@ -227,4 +252,4 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
     }
     if results_root is not None:
         write_record(results_root, record)
-    return ExperimentResult(record, train_z, test_z, train, test, model)
+    return ExperimentResult(record, train_z, test_z, train, test, model, scaler)

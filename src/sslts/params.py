@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 PROFILES = ("smoke", "quick", "full")
 
@@ -208,7 +208,8 @@ CHAPTERS.update({
         batch_fraction=Param(float, 0.25, "share of each batch SS-GAN uses per step (0.25: the compute of a "
                              "two-view method)", low=0.01, high=1.0),
         fidelity_epochs=Param(int, 30, "epochs of the supervised classifier whose features score sample "
-                              "quality", low=1, high=1000, by_profile={"smoke": 1, "quick": 10}),
+                              "quality (at least finetune_min_steps steps)", low=1, high=1000,
+                              by_profile={"smoke": 1, "quick": 10}),
         plain_gan=Param(bool, False, "also train the GAN without the auxiliary task (alpha = beta = 0)",
                         by_profile={"full": True}),
         examples_per_class=Param(int, 3, "real and generated series shown per class", low=1, high=10,
@@ -391,6 +392,25 @@ def resolve(chapter: str, profile: str = "quick", **overrides: Any) -> dict[str,
         value = overrides.get(name)
         resolved[name] = coerce(name, spec, spec.default_for(profile) if value is None else value)
     return resolved
+
+
+def resolve_cell(chapter: str, namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`resolve` with the values of a chapter's parameter cell, read from ``namespace``.
+
+    A chapter calls ``resolve_cell("simclr", globals())`` after its papermill parameter cell, so
+    every parameter the cell defines (or papermill injects) reaches :func:`resolve` and none can be
+    forgotten in a hand-written call.
+
+    Raises:
+        ParameterError: if the namespace lacks one of the chapter's parameters (the parameter cell
+            is out of date), or as :func:`resolve`.
+    """
+    schema = chapter_schema(chapter)
+    missing = [name for name in schema if name not in namespace]
+    if missing:
+        raise ParameterError(f"Chapter '{chapter}' defines no value for {', '.join(missing)}: add "
+                             f"them to its parameter cell (None means the profile's default).")
+    return resolve(chapter, namespace["profile"], **{name: namespace[name] for name in schema if name != "profile"})
 
 
 def describe(chapter: str) -> str:

@@ -35,9 +35,8 @@ from sslts.augment import build_pipeline
 from sslts.data import cleaning
 from sslts.data.registry import TimeSeriesData
 from sslts.encoders import build_encoder
-from sslts.evaluate import embed, evaluate_embeddings, label_fraction_indices
-from sslts.experiment import ExperimentConfig
-from sslts.methods import MethodContext, build_method
+from sslts.evaluate import embed, evaluate_embeddings
+from sslts.experiment import ExperimentConfig, build_model, stratified_subset
 from sslts.methods.clip import CLIP, CLIPText, CLIPTextConfig
 from sslts.train import TrainConfig, pretrain
 
@@ -194,8 +193,7 @@ def run_zero_shot(
         raise ValueError(f"the data's classes {train.class_names} differ from the descriptions' {names}")
     seen, held = split_classes(names, held_out)
     seen_train = train.subset(np.isin(train.y, seen))  # held-out series never enter training
-    if 0 < max_train < len(seen_train.y):
-        seen_train = seen_train.subset(label_fraction_indices(seen_train.y, max_train / len(seen_train.y), seed))
+    seen_train = stratified_subset(seen_train, max_train, seed)
     scaler = cleaning.ChannelStandardScaler().fit(seen_train.X)  # seen training series only
     X_train = scaler.transform(seen_train.X).astype(np.float32)
     X_test = scaler.transform(test.X).astype(np.float32)
@@ -234,14 +232,10 @@ def run_zero_shot(
 
 # ----------------------------------------------------------------------------- the towers' probes
 def untrained_clip(config: ExperimentConfig, input_shape: tuple[int, int]) -> CLIP:
-    """The CLIP model of ``config`` before pre-training: built as :func:`sslts.experiment.run_experiment`
-    builds it (same seed, so the same initial weights), for random-tower baselines."""
-    torch.manual_seed(config.seed)
-    encoder = build_encoder(config.encoder, input_shape[0], **config.encoder_params)
-    context = MethodContext(tuple(input_shape),
-                            lambda c: build_encoder(config.encoder, c, **config.encoder_params))
-    model = build_method("clip", encoder, config.method_params, context)
-    return model.eval()
+    """The CLIP model of ``config`` before pre-training, with the initial weights of its run
+    (:func:`sslts.experiment.build_model`), for random-tower baselines."""
+    with torch.random.fork_rng():
+        return build_model(config, input_shape).eval()
 
 
 def tower_evaluation(model: CLIP, train: TimeSeriesData, test: TimeSeriesData,

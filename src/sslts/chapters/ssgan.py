@@ -41,7 +41,7 @@ class GeneratedSamples:
 
 
 def ssgan_samples(result: ExperimentResult, plain: ExperimentResult | None, fidelity_epochs: int,
-                  seed: int) -> GeneratedSamples:
+                  seed: int, min_steps: int = 0) -> GeneratedSamples:
     """Sample SS-GAN's generator and score it, next to reference sets, in a supervised feature space.
 
     Every set has as many series as the real training split: the real training split (the floor),
@@ -50,27 +50,19 @@ def ssgan_samples(result: ExperimentResult, plain: ExperimentResult | None, fide
     """
     import torch
 
-    from ..data import cleaning
-    from ..encoders import build_encoder
     from ..evaluate.fidelity import fit_feature_extractor, sample_quality
-    from ..methods import MethodContext, build_method
+    from ..experiment import ExperimentConfig, build_model
 
-    cfg = result.record["config"]
-    scaler = cleaning.ChannelStandardScaler().fit(result.train.X)  # as in run_experiment
-    X_train = scaler.transform(result.train.X).astype(np.float32)  # (n, C, L)
-    X_test = scaler.transform(result.test.X).astype(np.float32)
+    X_train, X_test = result.standardised("train"), result.standardised("test")  # (n, C, L)
     extractor = fit_feature_extractor(X_train, result.train.y, X_test, result.test.y, epochs=fidelity_epochs,
-                                      seed=seed)
+                                      seed=seed, min_steps=min_steps)
     n, shape = len(X_train), X_train.shape[1:]
 
     def sample(model: Any) -> np.ndarray:
         return model.sample(n, torch.Generator().manual_seed(seed)).numpy()
 
     with torch.random.fork_rng():
-        torch.manual_seed(cfg["seed"])
-        encoder = build_encoder(cfg["encoder"], shape[0], **cfg["encoder_params"])
-        untrained = build_method("ssgan", encoder, cfg["method_params"],
-                                 MethodContext(tuple(shape), lambda c: build_encoder(cfg["encoder"], c)))
+        untrained = build_model(ExperimentConfig.from_dict(result.record["config"]), shape)
     generated = sample(result.model)
     candidates = {"real train (floor)": X_train, "SS-GAN": generated}
     if plain is not None:

@@ -30,25 +30,19 @@ def ttt_shift_evaluation(result: ExperimentResult, P: dict[str, Any]) -> pd.Data
     ``batch`` and ``series`` TTT with frozen BatchNorm and, with ``P["compare_bn"]``, ``bn_only``
     (BatchNorm on the test batch's statistics, no gradient step) and ``batch_bn`` (both).
     """
-    from ..data import cleaning
-    from ..evaluate import label_fraction_indices
     from ..evaluate.adapt import evaluate_under_shifts
+    from ..experiment import stratified_subset
 
-    seed, test = result.record["config"]["seed"], result.test
-    cap = P["shift_test_cap"]
-    pick = (np.arange(len(test.y)) if cap <= 0 or cap >= len(test.y)
-            else label_fraction_indices(test.y, cap / len(test.y), seed))
-    scaler = cleaning.ChannelStandardScaler().fit(result.train.X)  # as run_experiment did
-    args = (result.model, test.X[pick], test.y[pick], P["shifts"], P["severities"], scaler.transform)
-    rows = evaluate_under_shifts(*args, config=ttt_adapt_config(P), seed=seed)
-    if P["compare_bn"]:
-        for mode, steps in (("bn_only", 0), ("batch_bn", P["adapt_steps"])):
-            extra = evaluate_under_shifts(*args, config=ttt_adapt_config(P, steps=steps, bn="test_batch"),
-                                          modes=("batch",), seed=seed)
-            rows += [{**row, "mode": mode} for row in extra]
+    seed = result.record["config"]["seed"]
+    test = stratified_subset(result.test, P["shift_test_cap"], seed)
+    variants = ({"bn_only": ttt_adapt_config(P, steps=0, bn="test_batch"),
+                 "batch_bn": ttt_adapt_config(P, bn="test_batch")} if P["compare_bn"] else None)
+    # Corruptions hit the series as recorded, then the training split's z-score (result.scaler).
+    rows = evaluate_under_shifts(result.model, test.X, test.y, P["shifts"], P["severities"],
+                                 result.scaler.transform, config=ttt_adapt_config(P), seed=seed, variants=variants)
     frame = pd.DataFrame(rows)
     frame.insert(0, "dataset", result.record["config"]["dataset"])
-    frame["n_series"] = len(pick)
+    frame["n_series"] = len(test.y)
     return frame
 
 
@@ -63,7 +57,6 @@ def ttt_shift_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 def ttt_clean_accuracy(grid: GridResult) -> pd.DataFrame:
     """Clean full-test accuracy: the joint classifier as trained, next to the fine-tuned encoders."""
-    from ..data import cleaning
     from ..evaluate.adapt import predict_logits
 
     rows = []
@@ -76,8 +69,7 @@ def ttt_clean_accuracy(grid: GridResult) -> pd.DataFrame:
         row = {"dataset": cfg["dataset"], "seed": cfg["seed"], "method": cfg["method"], "epochs": epochs,
                "finetune": finetuned, "joint classifier": np.nan}
         if cfg["method"] == "ttt":
-            scaler = cleaning.ChannelStandardScaler().fit(r.train.X)
-            logits = predict_logits(r.model, scaler.transform(r.test.X))
+            logits = predict_logits(r.model, r.standardised("test"))
             row["joint classifier"] = float((logits.argmax(1) == r.test.y).mean())
         rows.append(row)
     return pd.DataFrame(rows).groupby(["dataset", "method"])[["epochs", "joint classifier", "finetune"]].mean()

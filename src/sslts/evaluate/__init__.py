@@ -15,7 +15,7 @@ from .diagnostics import (
     uniformity,
 )
 from .embed import embed, resolve_device
-from .finetune import FinetuneResult, finetune
+from .finetune import FinetuneResult, epochs_for_min_steps, finetune
 from .fractions import evaluate_label_fractions, label_fraction_indices
 from .metrics import classification_metrics, macro_auroc
 from .protocols import (
@@ -31,6 +31,7 @@ from .protocols import (
 __all__ = [
     "PROTOCOLS",
     "FinetuneResult",
+    "epochs_for_min_steps",
     "ProbeResult",
     "alignment",
     "classification_metrics",

@@ -23,7 +23,7 @@ import pandas as pd
 from torch import nn
 
 from .embed import embed
-from .finetune import finetune
+from .finetune import epochs_for_min_steps, finetune
 
 __all__ = [
     "FidelityModel",
@@ -149,7 +149,7 @@ class FidelityModel:
 
 def fit_feature_extractor(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_test: np.ndarray,
                           epochs: int = 10, seed: int = 0, encoder: nn.Module | None = None,
-                          device: str | None = None) -> FidelityModel:
+                          device: str | None = None, min_steps: int = 0) -> FidelityModel:
     """Train the feature extractor: an encoder plus a linear head, supervised on the real training split.
 
     Uses :func:`sslts.evaluate.finetune` (AdamW, cross-entropy, seeded); the test split only
@@ -158,7 +158,8 @@ def fit_feature_extractor(X_train: np.ndarray, y_train: np.ndarray, X_test: np.n
     Args:
         X_train: ``(n, C, L)`` real training series (standardised as the generator's data).
         y_train: ``(n,)`` labels. X_test, y_test: the real test split.
-        epochs: training epochs. seed: seeds the head, the shuffling and a fresh encoder.
+        epochs: training epochs, raised so that at least ``min_steps`` steps run (a small split
+            gets few steps per epoch). seed: seeds the head, the shuffling and a fresh encoder.
         encoder: the encoder to train (a copy is trained); a fresh ``cnn`` encoder when ``None``.
         device: CUDA when available, else the CPU, if ``None``.
 
@@ -176,6 +177,7 @@ def fit_feature_extractor(X_train: np.ndarray, y_train: np.ndarray, X_test: np.n
         with torch.random.fork_rng():
             torch.manual_seed(seed)
             encoder = build_encoder("cnn", int(np.asarray(X_train).shape[1]))
+    epochs = epochs_for_min_steps(epochs, min_steps, len(X_train))
     result = finetune(encoder, X_train, y_train, X_test, y_test, epochs=epochs, seed=seed, device=device,
                       progress=False)
     return FidelityModel(encoder=result.model[0], classifier=result.model, test_accuracy=result.accuracy)

@@ -85,6 +85,20 @@ def _train_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Op
     return total / count
 
 
+def epochs_for_min_steps(epochs: int, min_steps: int, n_train: int, batch_size: int = 64) -> int:
+    """``epochs``, raised so that at least ``min_steps`` optimiser steps run on ``n_train`` series.
+
+    A small training split (UWave: 120 series, two steps an epoch) would otherwise get too few
+    updates from an epoch count that suits a large one (HAR: 7352 series).
+
+    Example:
+        >>> epochs_for_min_steps(10, 200, n_train=120, batch_size=64), epochs_for_min_steps(10, 200, 7352)
+        (100, 10)
+    """
+    steps_per_epoch = max(1, -(-n_train // batch_size))
+    return max(epochs, -(-min_steps // steps_per_epoch))
+
+
 def finetune(
     encoder: nn.Module,
     X_train: np.ndarray,
