@@ -234,3 +234,23 @@ def test_every_chapter_parameter_cell_lists_its_schema_and_parses(chapter, caplo
         names = {p.name for p in PythonTranslator.inspect(_parameter_cell(path))}
     assert not [r.message for r in caplog.records if "Unable to parse" in r.message]
     assert names == set(chapter_schema(chapter))
+
+
+@pytest.mark.parametrize("chapter", sorted(CHAPTERS))
+def test_every_chapter_resolves_its_parameters_from_the_cell(chapter):
+    # A hand-written resolve(...) call once left out a parameter the cell defined, which papermill
+    # overrides then silently failed to reach.
+    text = (Path(__file__).parents[1] / "book" / f"{chapter}.md").read_text()
+    assert f'P = resolve_cell("{chapter}", globals())' in text
+
+
+def test_resolve_cell_takes_every_value_of_the_namespace():
+    from sslts.params import resolve_cell
+
+    namespace = {name: None for name in chapter_schema("data")}
+    namespace.update(profile="smoke", dataset="har", impute_fraction=0.2, unrelated=1)
+    P = resolve_cell("data", namespace)
+    assert P["dataset"] == ["har"] and P["impute_fraction"] == 0.2 and P["impute_series"] == 60
+    del namespace["smoothing_window"]
+    with pytest.raises(ParameterError, match="'data' defines no value for smoothing_window"):
+        resolve_cell("data", namespace)
