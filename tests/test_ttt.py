@@ -333,3 +333,18 @@ def test_batch_ttt_draws_batches_from_a_shuffle_and_returns_logits_in_input_orde
     assert len(seen) == 3 and not torch.equal(seen[0], torch.from_numpy(X[:4]))
     assert sorted(map(tuple, torch.cat(seen)[:, 0, :2].tolist())) == sorted(map(tuple, X[:, 0, :2].tolist()))
     np.testing.assert_allclose(batch.logits, predict_logits(method, X), rtol=1e-5, atol=1e-6)
+
+
+def test_bad_context_series_and_labels_get_one_clear_error() -> None:
+    with pytest.raises(TypeError, match="TTT needs a MethodContext"):
+        TTT(build_encoder("cnn", C), TTTConfig(), context=None)
+    with pytest.raises(ValueError, match=r"MethodContext.input_shape must be \(C, L\) of positive ints"):
+        MethodContext((C, 0), lambda c: build_encoder("cnn", c), n_classes=K)
+    with pytest.raises(TypeError, match="MethodContext.n_classes must be an int or None"):
+        MethodContext((C, L), lambda c: build_encoder("cnn", c), n_classes=2.0)
+    method, (x, y) = tiny(), data()
+    with pytest.raises(ValueError, match=r"built for series of shape \(C, L\) = \(3, 32\), got \(3, 40\)"):
+        method.make_views(torch.randn(B, C, 40), identity_augment, gen(), y=y)
+    for bad in (y.float(), y[:-1], torch.full_like(y, K)):
+        with pytest.raises(ValueError, match=f"y must hold one integer label in 0..{K - 1} per series"):
+            method.make_views(x, identity_augment, gen(), y=bad)

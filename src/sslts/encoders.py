@@ -252,6 +252,14 @@ def sinusoidal_positions(n: int, dim: int, device: torch.device | None = None) -
     return torch.stack([angles.sin(), angles.cos()], dim=-1).reshape(n, dim)  # sin, cos interleaved
 
 
+def transformer_layers(dim: int, depth: int, heads: int, ffn_dim: int, dropout: float = 0.0) -> nn.ModuleList:
+    """``depth`` pre-norm Transformer layers with GELU MLPs (ViT/MAE style), on ``(B, N, dim)`` tokens."""
+    return nn.ModuleList(
+        nn.TransformerEncoderLayer(dim, heads, ffn_dim, dropout, activation="gelu", batch_first=True, norm_first=True)
+        for _ in range(depth)
+    )
+
+
 class PatchTransformerEncoder(nn.Module):
     """A small Transformer over patches of time steps: the backbone of masked modelling (MAE).
 
@@ -306,11 +314,7 @@ class PatchTransformerEncoder(nn.Module):
         self.patch_size = patch_size
         self.out_dim = dim
         self.patch_embed = nn.Linear(in_channels * patch_size, dim)
-        self.blocks = nn.ModuleList(
-            nn.TransformerEncoderLayer(dim, heads, max(1, round(dim * mlp_ratio)), dropout,
-                                       activation="gelu", batch_first=True, norm_first=True)
-            for _ in range(depth)
-        )
+        self.blocks = transformer_layers(dim, depth, heads, max(1, round(dim * mlp_ratio)), dropout)
         self.norm = nn.LayerNorm(dim)
 
     def patchify(self, x: Tensor) -> Tensor:

@@ -32,14 +32,14 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
 from sslts.atomic import atomic_write_bytes
-from sslts.methods.base import ConfigBase, SSLMethod, StepContext
+from sslts.methods.base import Augment, ConfigBase, SSLMethod, StepContext
 
 __all__ = [
     "TrainConfig",
@@ -56,7 +56,6 @@ CHECKPOINT_FORMAT = 1
 # that, e.g., turning the progress bar off does not prevent resuming.
 _NOT_IDENTITY = ("checkpoint_dir", "checkpoint_every", "num_threads", "progress")
 
-Augment = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 
 
 class TrainingDiverged(RuntimeError):

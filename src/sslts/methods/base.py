@@ -24,7 +24,7 @@ import contextlib
 import dataclasses
 import typing
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Mapping, TypeVar
+from typing import Any, Callable, ClassVar, Iterable, Mapping, TypeVar
 
 import torch
 from torch import Tensor, nn
@@ -34,6 +34,7 @@ __all__ = [
     "ConfigBase",
     "MethodConfig",
     "MethodContext",
+    "require_context",
     "SSLMethod",
     "StepContext",
     "loss_in_float32",
@@ -158,6 +159,23 @@ class MethodContext:
     make_encoder: Callable[[int], nn.Module]
     n_classes: int | None = None
 
+    def __post_init__(self) -> None:
+        shape = tuple(self.input_shape)
+        if len(shape) != 2 or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in shape):
+            raise ValueError(f"MethodContext.input_shape must be (C, L) of positive ints, got {self.input_shape!r}")
+        if not callable(self.make_encoder):
+            raise TypeError(f"MethodContext.make_encoder must be callable, got {type(self.make_encoder).__name__}")
+        if self.n_classes is not None and (isinstance(self.n_classes, bool) or not isinstance(self.n_classes, int)):
+            raise TypeError(f"MethodContext.n_classes must be an int or None, got {self.n_classes!r}")
+
+
+def require_context(method: str, context: object) -> MethodContext:
+    """``context`` if it is a :class:`MethodContext`; a method with ``needs_context`` calls this first."""
+    if not isinstance(context, MethodContext):
+        raise TypeError(f"{method} needs a MethodContext (the data's shape and an encoder factory), "
+                        f"got {type(context).__name__}")
+    return context
+
 
 @dataclass(frozen=True)
 class StepContext:
@@ -178,6 +196,17 @@ class StepContext:
     def autocast(self) -> contextlib.AbstractContextManager:
         """The autocast context for forward passes (disabled unless ``amp``)."""
         return torch.autocast(device_type=self.device_type, dtype=torch.float16, enabled=self.amp)
+
+    def clip_and_step(self, optimizer: torch.optim.Optimizer, parameters: Iterable[nn.Parameter]) -> None:
+        """Clip the gradients of ``parameters`` (if ``max_grad_norm``) and step ``optimizer``.
+
+        Call after ``scaler.scale(loss).backward()``; call ``scaler.update()`` once per iteration
+        after every optimiser has stepped.
+        """
+        if self.max_grad_norm is not None:
+            self.scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
+            nn.utils.clip_grad_norm_(parameters, self.max_grad_norm)
+        self.scaler.step(optimizer)
 
 
 class SSLMethod(nn.Module):
@@ -272,9 +301,6 @@ class SSLMethod(nn.Module):
             return loss.detach(), terms
         optimizer.zero_grad(set_to_none=True)
         ctx.scaler.scale(loss).backward()
-        if ctx.max_grad_norm is not None:
-            ctx.scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
-            nn.utils.clip_grad_norm_(self.parameters(), ctx.max_grad_norm)
-        ctx.scaler.step(optimizer)
+        ctx.clip_and_step(optimizer, self.parameters())
         ctx.scaler.update()
         return loss.detach(), terms

@@ -40,7 +40,8 @@ import torch
 from torch import Tensor, nn
 
 from sslts.losses import clip_loss
-from sslts.methods.base import Augment, MethodConfig, MethodContext, SSLMethod, loss_in_float32, require_positive
+from sslts.methods.base import (Augment, MethodConfig, MethodContext, SSLMethod, loss_in_float32, require_context,
+                               require_positive)
 
 __all__ = [
     "CLIP",
@@ -219,7 +220,7 @@ class CLIP(SSLMethod):
     def __init__(self, encoder: nn.Module, config: CLIPConfig | None = None, *, context: MethodContext) -> None:
         super().__init__(encoder, config)
         c = self.config
-        n_channels = context.input_shape[0]
+        n_channels = require_context("CLIP", context).input_shape[0]
         self.views = (resolve_modality(c.view_a, n_channels, "a"), resolve_modality(c.view_b, n_channels, "b"))
         for spec in self.views:
             bad = [i for i in parse_modality(spec)[1] if i >= n_channels]

@@ -41,7 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from sslts.encoders import PatchTransformerEncoder, patchify, sinusoidal_positions, unpatchify
+from sslts.encoders import PatchTransformerEncoder, patchify, sinusoidal_positions, transformer_layers, unpatchify
 from sslts.losses import mae_loss
 from sslts.masking import expand_patch_mask, patch_mask
 from sslts.methods.base import Augment, MethodConfig, SSLMethod, require_positive
@@ -102,11 +102,7 @@ class MAEDecoder(nn.Module):
         self.mask_token = nn.Parameter(torch.zeros(1, 1, dim)) if mask_token else None
         if self.mask_token is not None:
             nn.init.normal_(self.mask_token, std=0.02)  # as in MAE's code
-        self.blocks = nn.ModuleList(
-            nn.TransformerEncoderLayer(dim, heads, 2 * dim, 0.0, activation="gelu", batch_first=True,
-                                       norm_first=True)
-            for _ in range(depth)
-        )
+        self.blocks = transformer_layers(dim, depth, heads, 2 * dim)
         self.norm = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, out_dim)
 

@@ -39,7 +39,8 @@ import torch
 from torch import Tensor, nn
 
 from sslts.losses import GAN_LOSSES, gan_discriminator_loss, gan_generator_loss, transformation_loss
-from sslts.methods.base import Augment, MethodConfig, MethodContext, SSLMethod, StepContext, require_positive
+from sslts.methods.base import (Augment, MethodConfig, MethodContext, SSLMethod, StepContext, require_context,
+                               require_positive)
 
 __all__ = [
     "SSGAN", "SSGANConfig", "SeriesGenerator", "TRANSFORMS", "apply_transformations", "balanced_labels",
@@ -271,13 +272,8 @@ class SSGAN(SSLMethod):
     def __init__(self, encoder: nn.Module, config: SSGANConfig | None = None, *,
                  context: MethodContext) -> None:
         super().__init__(encoder, config)
-        if not isinstance(context, MethodContext):
-            raise TypeError(f"context must be a MethodContext, got {type(context).__name__}")
-        shape = tuple(context.input_shape)
-        if len(shape) != 2 or not all(isinstance(s, int) and s >= 1 for s in shape):
-            raise ValueError(f"context.input_shape must be (C, L) of positive ints, got {context.input_shape!r}")
+        channels, length = require_context("SSGAN", context).input_shape
         c = self.config
-        channels, length = shape
         self.generator = SeriesGenerator(c.latent_dim, channels, length, c.gen_width, c.gen_upsamplings)
         norm: Callable[[nn.Module], nn.Module] = (
             nn.utils.parametrizations.spectral_norm if c.spectral_norm else (lambda m: m)
@@ -313,35 +309,30 @@ class SSGAN(SSLMethod):
         gan, transform = gan.float(), transform.float()  # the losses in float32 under autocast
         return gan[:b], gan[2 * b : 3 * b], transform[b : 2 * b], transform[3 * b :], labels
 
+    @staticmethod
+    def _transformation_terms(logits: Tensor, labels: Tensor, who: str) -> tuple[Tensor, dict[str, float]]:
+        """The transformation loss of ``who``'s (``"real"``/``"fake"``) series and its logged terms."""
+        loss = transformation_loss(logits, labels)
+        with torch.no_grad():
+            accuracy = (logits.argmax(1) == labels).float().mean()
+        return loss, {f"transform_{who}": loss.item(), f"transform_acc_{who}": accuracy.item()}
+
     def discriminator_loss(self, x: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, float]]:
         """``L_D`` for real ``x`` and generated ``fake`` series ``(B, C, L)`` (``fake`` detached here)."""
         real_gan, fake_gan, real_tr, _, labels = self._both_players(x, fake.detach())
-        gan = gan_discriminator_loss(real_gan, fake_gan, self.config.gan_loss)
-        transform = transformation_loss(real_tr, labels)
-        loss = gan + self.config.beta * transform
+        transform, terms = self._transformation_terms(real_tr, labels, "real")
+        loss = gan_discriminator_loss(real_gan, fake_gan, self.config.gan_loss) + self.config.beta * transform
         with torch.no_grad():
-            terms = {
-                "d_loss": loss.item(),
-                "transform_real": transform.item(),
-                "transform_acc_real": (real_tr.argmax(1) == labels).float().mean().item(),
-                # How often the discriminator is right about real (logit > 0) and fake (< 0).
-                "d_accuracy": 0.5 * ((real_gan > 0).float().mean() + (fake_gan < 0).float().mean()).item(),
-            }
-        return loss, terms
+            # How often the discriminator is right about real (logit > 0) and fake (< 0).
+            right = 0.5 * ((real_gan > 0).float().mean() + (fake_gan < 0).float().mean())
+        return loss, {"d_loss": loss.item(), **terms, "d_accuracy": right.item()}
 
     def generator_loss(self, x: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, float]]:
         """``L_G`` for generated ``fake`` series ``(B, C, L)`` (real ``x`` only shares the batch)."""
         _, fake_gan, _, fake_tr, labels = self._both_players(x, fake)
-        gan = gan_generator_loss(fake_gan, self.config.gan_loss)
-        transform = transformation_loss(fake_tr, labels)
-        loss = gan + self.config.alpha * transform
-        with torch.no_grad():
-            terms = {
-                "g_loss": loss.item(),
-                "transform_fake": transform.item(),
-                "transform_acc_fake": (fake_tr.argmax(1) == labels).float().mean().item(),
-            }
-        return loss, terms
+        transform, terms = self._transformation_terms(fake_tr, labels, "fake")
+        loss = gan_generator_loss(fake_gan, self.config.gan_loss) + self.config.alpha * transform
+        return loss, {"g_loss": loss.item(), **terms}
 
     # --- the hooks of the training loop -----------------------------------------------------
 
@@ -403,7 +394,7 @@ class SSGAN(SSLMethod):
             return d_loss.detach(), d_terms
         opt_d.zero_grad(set_to_none=True)
         ctx.scaler.scale(d_loss).backward()
-        self._clip_and_step(opt_d, self.discriminator_parameters(), ctx)
+        ctx.clip_and_step(opt_d, self.discriminator_parameters())
 
         # The discriminator is fixed while the generator learns; freezing its weights only saves
         # computing their gradients (the generator's optimiser would not touch them anyway).
@@ -413,17 +404,9 @@ class SSGAN(SSLMethod):
             if torch.isfinite(g_loss):
                 opt_g.zero_grad(set_to_none=True)
                 ctx.scaler.scale(g_loss).backward()
-                self._clip_and_step(opt_g, list(self.generator.parameters()), ctx)
+                ctx.clip_and_step(opt_g, self.generator.parameters())
         ctx.scaler.update()  # once per iteration, after every optimiser stepped (torch.amp docs)
         return (d_loss + g_loss).detach(), {**d_terms, **g_terms}
-
-    @staticmethod
-    def _clip_and_step(optimizer: torch.optim.Optimizer, parameters: list[nn.Parameter],
-                       ctx: StepContext) -> None:
-        if ctx.max_grad_norm is not None:
-            ctx.scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
-            nn.utils.clip_grad_norm_(parameters, ctx.max_grad_norm)
-        ctx.scaler.step(optimizer)
 
     # --- sampling ---------------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from sslts.masking import expand_patch_mask, masked_mse, n_masked, patch_mask
-from sslts.methods.base import Augment, MethodConfig, MethodContext, SSLMethod, require_positive
+from sslts.methods.base import Augment, MethodConfig, MethodContext, SSLMethod, require_context, require_positive
 
 __all__ = ["TTT", "TTTConfig"]
 
@@ -102,8 +102,8 @@ class TTT(SSLMethod):
                  context: MethodContext) -> None:
         super().__init__(encoder, config)
         c = self.config
-        channels, length = context.input_shape
-        self.input_shape = (int(channels), int(length))
+        channels, length = require_context("TTT", context).input_shape
+        self.input_shape = (channels, length)
         self.n_patches = length // c.patch_size
         n_masked(self.n_patches, c.mask_ratio)  # raises now, not at the first step, if too short
         if context.n_classes is None or context.n_classes < 2:
@@ -127,17 +127,23 @@ class TTT(SSLMethod):
         patches = patch_mask(batch, self.n_patches, c.mask_ratio, generator)  # (B, N)
         return expand_patch_mask(patches, c.patch_size, self.input_shape[1])  # (B, 1, L)
 
+    def _decode(self, h: Tensor) -> Tensor:
+        """The decoder's full series ``(B, C, L)`` from encodings ``h`` ``(B, D)``."""
+        return self.decoder(h).view(h.shape[0], *self.input_shape)
+
+    @staticmethod
+    def _hidden_error(pred: Tensor, x: Tensor, mask: Tensor) -> Tensor:
+        """Masked MSE on the hidden steps, in float32 even under autocast."""
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            return masked_mse(pred.float(), x.float(), mask)
+
     def reconstruct(self, x: Tensor, mask: Tensor) -> Tensor:
         """The decoder's full series ``(B, C, L)`` from the encoding of ``x`` with ``mask`` hidden."""
-        hidden = x.masked_fill(mask, 0.0)  # (B, C, L): 0 = the channel's training mean
-        out = self.decoder(self.encoder(hidden))  # (B, C * L)
-        return out.view(x.shape[0], *self.input_shape)  # (B, C, L)
+        return self._decode(self.encoder(x.masked_fill(mask, 0.0)))  # 0 = the channel's training mean
 
     def reconstruction_loss(self, x: Tensor, mask: Tensor) -> Tensor:
         """Masked MSE between the reconstruction and ``x``, on hidden steps only (float32)."""
-        pred = self.reconstruct(x, mask)
-        with torch.autocast(device_type=x.device.type, enabled=False):
-            return masked_mse(pred.float(), x.float(), mask)
+        return self._hidden_error(self.reconstruct(x, mask), x, mask)
 
     # ------------------------------------------------------------------ the loop's hooks
     def make_views(self, x: Tensor, augment: Augment, generator: torch.Generator,
@@ -149,6 +155,12 @@ class TTT(SSLMethod):
         """
         if y is None:
             raise ValueError("TTT trains its classifier jointly: make_views needs the batch's labels y")
+        if tuple(x.shape[1:]) != self.input_shape:
+            raise ValueError(f"TTT was built for series of shape (C, L) = {self.input_shape}, got {tuple(x.shape[1:])}")
+        n_classes = self.classifier.out_features
+        if y.shape != (x.shape[0],) or y.is_floating_point() or y.min() < 0 or y.max() >= n_classes:
+            raise ValueError(f"y must hold one integer label in 0..{n_classes - 1} per series, got "
+                             f"{y.dtype} of shape {tuple(y.shape)}")
         view = augment(x, generator)  # (B, C, L)
         return view, self.draw_mask(view.shape[0], generator), y
 
@@ -165,9 +177,8 @@ class TTT(SSLMethod):
         hidden = x.masked_fill(mask, 0.0)  # (B, C, L)
         h = self.encoder(torch.cat([x, hidden]))  # (2B, D): clean rows first
         logits = self.classifier(h[:batch])  # (B, n_classes)
-        pred = self.decoder(h[batch:]).view(batch, *self.input_shape)  # (B, C, L)
+        recon = self._hidden_error(self._decode(h[batch:]), x, mask)
         with torch.autocast(device_type=x.device.type, enabled=False):
             ce = F.cross_entropy(logits.float(), y)
-            recon = masked_mse(pred.float(), x.float(), mask)
         loss = ce + self.config.recon_weight * recon
         return loss, {"cross_entropy": ce.item(), "reconstruction": recon.item()}
