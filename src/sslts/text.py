@@ -229,7 +229,10 @@ def embed_texts(texts: Sequence[str], model: str = MODEL_NAME) -> np.ndarray:
         >>> embed_texts(["a person walking"], model="hashing").shape
         (1, 256)
     """
-    if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
+    if isinstance(texts, str):
+        raise TypeError("texts must be a sequence of strings (not one string)")
+    texts = list(texts)  # an iterator is read once
+    if not all(isinstance(t, str) for t in texts):
         raise TypeError("texts must be a sequence of strings (not one string)")
     if len(texts) == 0:
         raise ValueError("texts must not be empty")

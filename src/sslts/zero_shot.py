@@ -144,11 +144,13 @@ class ZeroShotResult:
 
 
 def _confusion(y: np.ndarray, pred: np.ndarray, labels: Sequence[int]) -> list[list[int]]:
-    index = {c: i for i, c in enumerate(labels)}
-    m = np.zeros((len(labels), len(labels)), dtype=np.int64)
-    for t, p in zip(y, pred):
-        m[index[int(t)], index[int(p)]] += 1
-    return m.tolist()
+    """Counts of (true, predicted) over ``labels`` in that order (a 1 x 1 matrix is fine here)."""
+    labels = np.asarray(list(labels))
+    position = np.zeros(labels.max() + 1, dtype=np.int64)
+    position[labels] = np.arange(len(labels))
+    counts = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    np.add.at(counts, (position[np.asarray(y)], position[np.asarray(pred)]), 1)
+    return counts.tolist()
 
 
 def run_zero_shot(
@@ -247,13 +249,13 @@ def tower_evaluation(model: CLIP, train: TimeSeriesData, test: TimeSeriesData,
     """
     scaler = cleaning.ChannelStandardScaler().fit(train.X)
     X_train, X_test = scaler.transform(train.X).astype(np.float32), scaler.transform(test.X).astype(np.float32)
-    towers = {("A", model.views[0]): lambda x: model.encode_tower(x, "a"),
-              ("B", model.views[1]): lambda x: model.encode_tower(x, "b"),
-              ("A+B", "both, concatenated"): model.encode}
-    rows = []
     model.eval()
-    for (tower, modality), fn in towers.items():
-        train_z, test_z = embed(fn, X_train), embed(fn, X_test)
+    a = [embed(lambda x: model.encode_tower(x, "a"), X) for X in (X_train, X_test)]
+    b = [embed(lambda x: model.encode_tower(x, "b"), X) for X in (X_train, X_test)]
+    both = [np.hstack(pair) for pair in zip(a, b)]  # what model.encode returns, without a third pass
+    towers = {("A", model.views[0]): a, ("B", model.views[1]): b, ("A+B", "both, concatenated"): both}
+    rows = []
+    for (tower, modality), (train_z, test_z) in towers.items():
         for protocol, probe in evaluate_embeddings(train_z, train.y, test_z, test.y, protocols, seed).items():
             rows.append({"tower": tower, "modality": modality, "protocol": protocol,
                          "accuracy": probe.metrics()["accuracy"]})

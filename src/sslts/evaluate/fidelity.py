@@ -24,6 +24,7 @@ from torch import nn
 
 from .embed import embed
 from .finetune import epochs_for_min_steps, finetune
+from .metrics import softmax
 
 __all__ = [
     "FidelityModel",
@@ -141,9 +142,7 @@ class FidelityModel:
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Class ``(n,)`` and its softmax probability ``(n,)`` for series ``(n, C, L)``."""
-        logits = embed(self.classifier, np.ascontiguousarray(X, dtype=np.float32)).astype(np.float64)
-        logits -= logits.max(axis=1, keepdims=True)
-        probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        probs = softmax(embed(self.classifier, np.ascontiguousarray(X, dtype=np.float32)).astype(np.float64))
         return probs.argmax(axis=1), probs.max(axis=1)
 
 
