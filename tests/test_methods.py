@@ -242,3 +242,18 @@ def test_make_views_draws_two_different_views_from_the_generator() -> None:
     w1, w2 = method.make_views(x, jitter, torch.Generator().manual_seed(0))
     assert torch.equal(v1, w1) and torch.equal(v2, w2) and not torch.equal(v1, v2)
     assert torch.equal(x, torch.zeros(B, C, L))
+
+
+def test_configs_built_directly_check_their_field_types() -> None:
+    from sslts.evaluate.adapt import AdaptConfig
+    from sslts.methods import MAEConfig, SSGANConfig
+
+    with pytest.raises(TypeError, match=r"MAEConfig.mask_ratio must be float, got str \('0.5'\)"):
+        MAEConfig(mask_ratio="0.5")
+    with pytest.raises(TypeError, match="SSGANConfig.batch_fraction must be float, got str"):
+        SSGANConfig(batch_fraction="x")
+    with pytest.raises(TypeError, match="AdaptConfig.steps must be int, got float"):
+        AdaptConfig(steps=1.5)
+    with pytest.raises(TypeError, match="AdaptConfig.lr must be float, got NoneType"):
+        AdaptConfig(lr=None)
+    assert isinstance(SimCLRConfig(temperature=1).temperature, float)  # an int is a fine float

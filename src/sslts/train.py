@@ -120,8 +120,9 @@ class TrainConfig(ConfigBase):
     max_grad_norm: float | None = None
 
     def __post_init__(self) -> None:
-        if self.checkpoint_dir is not None and not isinstance(self.checkpoint_dir, str):
+        if isinstance(self.checkpoint_dir, Path):
             object.__setattr__(self, "checkpoint_dir", str(self.checkpoint_dir))  # accept a Path
+        super().__post_init__()  # field types
         # Warm-up never outlasts training: a short run (e.g. the smoke profile) with the default
         # warm-up would otherwise never reach its learning rate.
         if self.warmup_epochs > self.epochs:

@@ -105,6 +105,7 @@ class AdaptConfig(ConfigBase):
     num_threads: int | None = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()  # field types
         checks = {
             "steps": self.steps >= 0,
             "lr": self.lr > 0,

@@ -41,6 +41,7 @@ class BarlowConfig(MethodConfig):
     lambda_offdiag: float = 5e-3
 
     def __post_init__(self) -> None:
+        super().__post_init__()  # field types
         require_positive(self, "proj_hidden", "proj_dim", "proj_layers")
         if self.lambda_offdiag < 0:
             raise ValueError(

@@ -76,8 +76,17 @@ class ConfigBase:
     """Frozen dataclass with a type-checked ``from_dict`` and a JSON-ready ``to_dict``.
 
     Field types are limited to ``int``, ``float``, ``bool``, ``str`` and ``X | None`` so that a
-    config round-trips through JSON and through ``torch.load(..., weights_only=True)``.
+    config round-trips through JSON and through ``torch.load(..., weights_only=True)``. Types are
+    checked on construction too (an int given for a float field becomes a float), so a config
+    built directly with a wrong type fails with the field's name; a subclass's ``__post_init__``
+    calls this one first, then checks ranges.
     """
+
+    def __post_init__(self) -> None:
+        hints = typing.get_type_hints(type(self))
+        for f in dataclasses.fields(self):
+            value = _check_value(type(self).__name__, f.name, hints[f.name], getattr(self, f.name))
+            object.__setattr__(self, f.name, value)  # frozen: the int -> float conversion
 
     @classmethod
     def from_dict(cls: type[C], d: Mapping[str, Any]) -> C:

@@ -184,6 +184,7 @@ class CLIPConfig(MethodConfig):
     augment_views: str = "shared"
 
     def __post_init__(self) -> None:
+        super().__post_init__()  # field types
         require_positive(self, "proj_dim")
         _check_temperature(self)
         parse_modality(self.view_a)
@@ -301,6 +302,7 @@ class CLIPTextConfig(MethodConfig):
     train_encoder: bool = True
 
     def __post_init__(self) -> None:
+        super().__post_init__()  # field types
         _check_temperature(self)
 
 

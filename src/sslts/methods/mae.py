@@ -77,6 +77,7 @@ class MAEConfig(MethodConfig):
     augment: bool = False
 
     def __post_init__(self) -> None:
+        super().__post_init__()  # field types
         if not 0.0 < self.mask_ratio < 1.0:
             raise ValueError(f"MAEConfig.mask_ratio must be in (0, 1), got {self.mask_ratio!r}")
         require_positive(self, "patch_size", "decoder_dim", "decoder_depth", "decoder_heads")

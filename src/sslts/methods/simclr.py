@@ -41,6 +41,7 @@ class SimCLRConfig(MethodConfig):
     temperature: float = 0.5
 
     def __post_init__(self) -> None:
+        super().__post_init__()  # field types
         require_positive(self, "proj_hidden", "proj_dim", "proj_layers", "temperature")
 
 

@@ -162,6 +162,7 @@ class SSGANConfig(MethodConfig):
     batch_fraction: float = 1.0
 
     def __post_init__(self) -> None:
+        super().__post_init__()  # field types
         require_positive(self, "latent_dim", "lr_d", "lr_g", "gen_width")
         for name in ("alpha", "beta", "gen_upsamplings"):
             if not getattr(self, name) >= 0:

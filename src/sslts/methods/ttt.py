@@ -60,6 +60,7 @@ class TTTConfig(MethodConfig):
     decoder_hidden: int = 256
 
     def __post_init__(self) -> None:
+        super().__post_init__()  # field types
         require_positive(self, "patch_size", "decoder_hidden")
         if not self.recon_weight >= 0:
             raise ValueError(f"TTTConfig.recon_weight must be >= 0, got {self.recon_weight!r}")

@@ -50,6 +50,7 @@ class VIbCRegConfig(MethodConfig):
     cov_weight: float = 200.0
 
     def __post_init__(self) -> None:
+        super().__post_init__()  # field types
         require_positive(
             self, "proj_hidden", "proj_dim", "proj_layers", "iternorm_groups", "iternorm_iters"
         )

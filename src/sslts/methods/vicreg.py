@@ -44,6 +44,7 @@ class VICRegConfig(MethodConfig):
     cov_weight: float = 1.0
 
     def __post_init__(self) -> None:
+        super().__post_init__()  # field types
         require_positive(self, "expander_dim", "expander_layers")
         for name in ("sim_weight", "var_weight", "cov_weight"):
             if getattr(self, name) < 0:
