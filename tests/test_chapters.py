@@ -80,3 +80,51 @@ def test_peer_comparison_uses_the_best_mean_over_seeds_and_says_whether_it_beats
     assert "On har, the best mean is SimCLR (cnn, temporal_bins 1) with the linear protocol, 0.925 over 2 seeds: " \
            "it does not beat the bar of 0.930" in text
     assert peer_comparison(frame[frame["dataset"] == "har"]).count("On ") == 1
+
+
+def test_diagnostics_table_indexes_each_run_by_dataset_method_and_seed():
+    from types import SimpleNamespace
+
+    from sslts.chapters import diagnostics_table
+
+    def run(method, seed, rank):
+        return SimpleNamespace(record={"config": {"dataset": "uwave", "method": method, "seed": seed},
+                                       "diagnostics": {"effective_rank": rank, "uniformity": -1.234567}})
+
+    table = diagnostics_table([run("simclr", 0, 10.123456), run("random_init", 1, 3.0)])
+    assert table.index.tolist() == [("uwave", "simclr", 0), ("uwave", "random_init", 1)]
+    assert table.loc[("uwave", "simclr", 0), "effective_rank"] == 10.1235
+    assert table.loc[("uwave", "random_init", 1), "uniformity"] == -1.2346
+
+
+def test_mask_ratio_findings_states_the_best_ratio_and_flags_an_unlearned_sweep():
+    import pandas as pd
+
+    from sslts.chapters.mae import mask_ratio_findings
+
+    P = {"encoder": "transformer", "sweep_dataset": "uwave", "mask_ratio": 0.75}
+    rows = [("transformer", None, 0.70, 0.72, None), ("transformer", 0.4, 0.80, 0.81, 0.5),
+            ("transformer", 0.75, 0.85, 0.84, 0.4), ("cnn", None, 0.60, 0.61, None), ("cnn", 0.75, 0.65, 0.66, 0.6)]
+    table = pd.DataFrame(rows, columns=["encoder", "mask_ratio", "linear", "svm", "final_loss"])
+    text = mask_ratio_findings(table, P)
+    assert text.startswith("On uwave, the transformer MAE's linear probe is best at mask ratio 0.75 (0.850, SVM 0.840)")
+    assert "ranges from 0.800 to 0.850 over the ratios, against 0.700 (SVM 0.720)" in text
+    assert "barely learned" not in text  # losses well below 1
+    assert "it is not better than the Transformer, and above its own random baseline" in text
+    assert "A possible reason, not tested here" in text
+    table.loc[table["mask_ratio"].notna(), "final_loss"] = 0.99
+    assert "barely learned to reconstruct" in mask_ratio_findings(table, P)
+
+
+def test_ttt_shift_table_gives_each_mode_its_gain_over_no_adaptation():
+    import pandas as pd
+
+    from sslts.chapters.ttt import ttt_shift_table
+
+    frame = pd.DataFrame([
+        {"dataset": "uwave", "shift": "gain", "severity": 5, "mode": m, "accuracy": a}
+        for m, a in (("series", 0.7), ("none", 0.5), ("batch", 0.45))])
+    table = ttt_shift_table(frame)
+    assert list(table.columns) == ["none", "batch", "series", "batch gain", "series gain"]
+    assert table.loc[("uwave", "gain", 5), "batch gain"] == pytest.approx(-0.05)
+    assert table.loc[("uwave", "gain", 5), "series gain"] == pytest.approx(0.2)

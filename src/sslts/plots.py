@@ -45,13 +45,8 @@ def examples_per_class(data: TimeSeriesData, per_class: int, seed: int, max_chan
 
 def correlation_heatmap(corr: np.ndarray, names: list[str], title: str) -> plt.Figure:
     """Annotated heatmap of a channel correlation matrix."""
-    size = 1.0 + 0.55 * len(names)
-    fig, ax = plt.subplots(figsize=(size + 1.5, size))
-    sns.heatmap(pd.DataFrame(corr, index=names, columns=names), vmin=-1, vmax=1, cmap="vlag", annot=len(names) <= 10,
-                fmt=".2f", square=True, ax=ax, cbar_kws={"label": "Pearson r"})
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return similarity_heatmap(corr, title, list(names), list(names), annotate=len(names) <= 10,
+                              colorbar_label="Pearson r")
 
 
 def cleaning_steps(train: TimeSeriesData, index: int, window: int, threshold: float) -> plt.Figure:
@@ -165,15 +160,16 @@ def augmentation_gallery(data: TimeSeriesData, index: int, seed: int, channel: i
 # ----------------------------------------------------------------------------- CLIP chapter
 def similarity_heatmap(matrix: np.ndarray, title: str, row_labels: list[str] | None = None,
                        col_labels: list[str] | None = None, xlabel: str = "", ylabel: str = "",
-                       annotate: bool = False) -> plt.Figure:
-    """A cosine-similarity matrix (CLIP's pair matrix, or class texts against each other)."""
+                       annotate: bool = False, colorbar_label: str = "") -> plt.Figure:
+    """A matrix of values in [-1, 1]: cosine similarities (CLIP's pair matrix, class texts against
+    each other) or correlations."""
     matrix = np.asarray(matrix, dtype=float)
     size = min(7.0, 2.0 + 0.35 * matrix.shape[0])
     fig, ax = plt.subplots(figsize=(size + 1.0, size))
     sns.heatmap(matrix, cmap="RdBu_r", center=0, vmin=-1, vmax=1, square=True, ax=ax, annot=annotate,
                 fmt=".2f", annot_kws={"fontsize": 7},
                 xticklabels=col_labels if col_labels is not None else False,
-                yticklabels=row_labels if row_labels is not None else False)
+                yticklabels=row_labels if row_labels is not None else False, cbar_kws={"label": colorbar_label})
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.tick_params(labelsize=7)
     fig.tight_layout()
