@@ -398,7 +398,10 @@ class SSGAN(SSLMethod):
         ctx.clip_and_step(opt_d, self.discriminator_parameters())
 
         # The discriminator is fixed while the generator learns; freezing its weights only saves
-        # computing their gradients (the generator's optimiser would not touch them anyway).
+        # computing their gradients (the generator's optimiser would not touch them anyway). Its
+        # BatchNorm layers stay in training mode, so their running statistics take a second update
+        # per step, from the same real batch and the same generated series: the averages that
+        # evaluation uses are those of this real/generated mixture, counted twice as fast.
         with _frozen(self.discriminator_parameters()):
             with ctx.autocast():
                 g_loss, g_terms = self.generator_loss(x, fake)
