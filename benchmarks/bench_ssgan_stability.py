@@ -18,7 +18,9 @@ reports:
 
 Variants: the paper's non-saturating loss with equal learning rates (the DCGAN setting), the same
 loss with a two time-scale update (Heusel et al. 2017: the discriminator 4x the generator's rate),
-and the hinge loss (Miyato et al. 2018) with and without the two time-scale update.
+the hinge loss (Miyato et al. 2018) with and without the two time-scale update, and both losses
+with DiffAugment (Zhao et al. 2020: the discriminator sees real and generated series through the
+augmentation pipeline).
 
 Budgets: UWave uses the full profile (all 120 training series, 200 epochs); HAR a stratified
 ``--har-train`` series and ``--har-budget`` series passes, which on this CPU keeps a HAR run to a
@@ -46,6 +48,8 @@ VARIANTS = {
     "paper_ttur": {"gan_loss": "non_saturating", "lr_d": 4e-4, "lr_g": 1e-4},
     "hinge": {"gan_loss": "hinge", "lr_d": 2e-4, "lr_g": 2e-4},
     "hinge_ttur": {"gan_loss": "hinge", "lr_d": 4e-4, "lr_g": 1e-4},
+    "paper_diffaug": {"gan_loss": "non_saturating", "lr_d": 2e-4, "lr_g": 2e-4, "diff_augment": True},
+    "hinge_diffaug": {"gan_loss": "hinge", "lr_d": 2e-4, "lr_g": 2e-4, "diff_augment": True},
 }
 
 

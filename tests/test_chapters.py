@@ -128,3 +128,15 @@ def test_ttt_shift_table_gives_each_mode_its_gain_over_no_adaptation():
     assert list(table.columns) == ["none", "batch", "series", "batch gain", "series gain"]
     assert table.loc[("uwave", "gain", 5), "batch gain"] == pytest.approx(-0.05)
     assert table.loc[("uwave", "gain", 5), "series gain"] == pytest.approx(0.2)
+
+
+def test_corruption_table_reads_every_strength_from_the_shift_module():
+    from sslts.chapters.ttt import corruption_table
+    from sslts.shifts import SEVERITY_TABLES, SHIFTS
+
+    rows = corruption_table().splitlines()[2:]
+    assert len(rows) == len(SHIFTS) == len(SEVERITY_TABLES)
+    noise = next(r for r in rows if r.startswith("| Gaussian noise"))
+    assert noise.endswith(r"$s_n \in \{0.1, 0.2, 0.4, 0.7, 1\}$ |")  # NOISE_STD, severities 1..5
+    for row, strengths in zip(rows, SEVERITY_TABLES.values()):
+        assert ", ".join(f"{v:g}" for v in strengths) in row

@@ -203,7 +203,9 @@ def jitter(x: torch.Tensor, generator: torch.Generator,
     check_batch(x, generator)
     sigma = _real("sigma", sigma, 0.0)
     noise = _randn(tuple(x.shape), x, generator)                        # (B, C, L), ours to reuse
-    return torch.add(x, noise, alpha=sigma, out=noise).to(x.dtype)
+    # out= saves an allocation but records no gradient; a GAN differentiates through (DiffAugment)
+    out = None if x.requires_grad else noise
+    return torch.add(x, noise, alpha=sigma, out=out).to(x.dtype)
 
 
 def channel_noise(x: torch.Tensor, generator: torch.Generator,
@@ -229,7 +231,8 @@ def channel_noise(x: torch.Tensor, generator: torch.Generator,
     centred = x - x.mean(dim=-1, keepdim=True)                          # (B, C, L)
     spread = torch.linalg.vector_norm(centred, dim=-1, keepdim=True) / math.sqrt(x.shape[-1])
     noise = _randn(tuple(x.shape), x, generator)                        # (B, C, L), ours to reuse
-    return torch.addcmul(x, factor * spread, noise, out=noise).to(x.dtype)
+    out = None if x.requires_grad else noise  # as in jitter: out= records no gradient
+    return torch.addcmul(x, factor * spread, noise, out=out).to(x.dtype)
 
 
 def scaling(x: torch.Tensor, generator: torch.Generator,

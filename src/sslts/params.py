@@ -212,6 +212,8 @@ CHAPTERS.update({
         lr_g=Param(float, 2e-4, "generator learning rate (Adam)", low=1e-6, high=1.0),
         adam_beta1=Param(float, 0.5, "Adam beta1 of both players", low=0.0, high=0.999),
         spectral_norm=Param(bool, True, "spectral normalisation on the discriminator's two heads"),
+        diff_augment=Param(bool, False, "augment every series the discriminator sees, real and generated "
+                           "(DiffAugment), with the augmentations parameter"),
         batch_fraction=Param(float, 0.25, "share of each batch SS-GAN uses per step (0.25: the compute of a "
                              "two-view method)", low=0.01, high=1.0),
         fidelity_epochs=Param(int, 30, "epochs of the supervised classifier whose features score sample "

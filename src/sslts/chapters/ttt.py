@@ -12,6 +12,29 @@ from . import GridResult
 
 TTT_VARIANTS = ("none", "batch", "series", "bn_only", "batch_bn")
 
+# What each corruption of sslts.shifts does, in the notation of the chapter: (name, formula with
+# the strength symbol of severity n). The strengths themselves come from shifts.SEVERITY_TABLES.
+SHIFT_FORMULAS = {
+    "gaussian_noise": ("Gaussian noise", r"$x + s_n\,\sigma_c(x)\,\varepsilon$", "s_n"),
+    "gain": ("gain", r"$x_c\,(1 + a_n)^{\pm 1}$ per channel", "a_n"),
+    "offset_drift": ("offset drift", r"$x + d_n\,\sigma_c(x)\,(\pm 1)\,t / (L-1)$", "d_n"),
+    "time_warp": ("time warp", r"$x(\phi(u)(L-1))$, $\phi(u) = u \pm w_n \sin(\pi u)/\pi$", "w_n"),
+    "dead_channel": ("dead channel", "one channel reads 0 for the last $f_n$ of the series", "f_n"),
+}
+
+
+def corruption_table() -> str:
+    """The Markdown table of the corruptions: formula and strength at each severity, the strengths
+    read from :data:`sslts.shifts.SEVERITY_TABLES` (so the chapter cannot drift from the code)."""
+    from ..shifts import MAX_SEVERITY, SEVERITY_TABLES
+
+    lines = [f"| corruption | formula | strength at severity 1..{MAX_SEVERITY} |", "|---|---|---|"]
+    for name, strengths in SEVERITY_TABLES.items():
+        label, formula, symbol = SHIFT_FORMULAS[name]
+        values = ", ".join(f"{v:g}" for v in strengths)
+        lines.append(f"| {label} | {formula} | ${symbol} \\in \\{{{values}\\}}$ |")
+    return "\n".join(lines)
+
 
 def ttt_adapt_config(P: dict[str, Any], **changes: Any):
     """The :class:`~sslts.evaluate.adapt.AdaptConfig` of the TTT chapter's parameters."""

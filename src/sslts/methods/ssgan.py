@@ -48,6 +48,7 @@ __all__ = [
 ]
 
 TRANSFORMS = ("identity", "time_reversal", "negation", "reversal_and_negation")
+SeriesAugment = Callable[[Tensor], Tensor]  # an augmentation with its random draws bound: (N, C, L) -> (N, C, L)
 
 
 def apply_transformations(x: Tensor, labels: Tensor) -> Tensor:
@@ -146,6 +147,12 @@ class SSGANConfig(MethodConfig):
             (as itself and transformed, in the discriminator's and in the generator's update) and
             brings a generated one along, about four times a two-view method's work; 0.25 gives
             SS-GAN the same compute per step as those methods at the same loop batch size.
+        diff_augment: pass every series the discriminator sees, real and generated, through the
+            loop's augmentation pipeline first, with fresh draws each time (DiffAugment: Zhao, Liu,
+            Lin, Zhu & Han 2020, "Differentiable Augmentation for Data-Efficient GAN Training",
+            NeurIPS). The augmentations are differentiable, so the generator learns through them.
+            With few real series (UWave has 120) the discriminator otherwise memorises them and
+            is right about nearly every series, which leaves the generator little to learn from.
     """
 
     latent_dim: int = 128
@@ -160,6 +167,7 @@ class SSGANConfig(MethodConfig):
     gen_upsamplings: int = 3
     spectral_norm: bool = True
     batch_fraction: float = 1.0
+    diff_augment: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()  # field types
@@ -293,17 +301,22 @@ class SSGAN(SSLMethod):
         h = self.encoder(x)  # (N, D)
         return self.gan_head(h).squeeze(-1), self.transform_head(h)
 
-    def _both_players(self, x: Tensor, fake: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    def _both_players(self, x: Tensor, fake: Tensor,
+                      augment: SeriesAugment | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
         """One trunk pass over ``[x; T(x); fake; T(fake)]`` ``(4B, C, L)`` (shared BatchNorm statistics).
 
         The untransformed series feed the GAN loss. For the auxiliary task each series gets one
         transformation, each transformation a quarter of the batch (:func:`balanced_labels`): the
         same expectation ``E_x E_r`` as the paper's all-four-rotations batch, at half the cost.
+        With ``augment`` (DiffAugment), real and generated series are augmented first, with
+        separate draws.
 
         Returns real/fake logits of the real and generated series ``(B,)`` each, transformation
         logits of the transformed real and generated series ``(B, 4)`` each, and labels ``(B,)``.
         """
         b = x.shape[0]
+        if augment is not None:
+            x, fake = augment(x), augment(fake)  # (B, C, L) each; differentiable in fake
         labels = balanced_labels(b, x.device)  # (B,)
         batch = torch.cat([x, apply_transformations(x, labels), fake, apply_transformations(fake, labels)])
         gan, transform = self.discriminate(batch)  # (4B,), (4B, 4)
@@ -318,9 +331,10 @@ class SSGAN(SSLMethod):
             accuracy = (logits.argmax(1) == labels).float().mean()
         return loss, {f"transform_{who}": loss.item(), f"transform_acc_{who}": accuracy.item()}
 
-    def discriminator_loss(self, x: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, float]]:
+    def discriminator_loss(self, x: Tensor, fake: Tensor,
+                           augment: SeriesAugment | None = None) -> tuple[Tensor, dict[str, float]]:
         """``L_D`` for real ``x`` and generated ``fake`` series ``(B, C, L)`` (``fake`` detached here)."""
-        real_gan, fake_gan, real_tr, _, labels = self._both_players(x, fake.detach())
+        real_gan, fake_gan, real_tr, _, labels = self._both_players(x, fake.detach(), augment)
         transform, terms = self._transformation_terms(real_tr, labels, "real")
         loss = gan_discriminator_loss(real_gan, fake_gan, self.config.gan_loss) + self.config.beta * transform
         with torch.no_grad():
@@ -328,9 +342,10 @@ class SSGAN(SSLMethod):
             right = 0.5 * ((real_gan > 0).float().mean() + (fake_gan < 0).float().mean())
         return loss, {"d_loss": loss.item(), **terms, "d_accuracy": right.item()}
 
-    def generator_loss(self, x: Tensor, fake: Tensor) -> tuple[Tensor, dict[str, float]]:
+    def generator_loss(self, x: Tensor, fake: Tensor,
+                       augment: SeriesAugment | None = None) -> tuple[Tensor, dict[str, float]]:
         """``L_G`` for generated ``fake`` series ``(B, C, L)`` (real ``x`` only shares the batch)."""
-        _, fake_gan, _, fake_tr, labels = self._both_players(x, fake)
+        _, fake_gan, _, fake_tr, labels = self._both_players(x, fake, augment)
         transform, terms = self._transformation_terms(fake_tr, labels, "fake")
         loss = gan_generator_loss(fake_gan, self.config.gan_loss) + self.config.alpha * transform
         return loss, {"g_loss": loss.item(), **terms}
@@ -338,26 +353,31 @@ class SSGAN(SSLMethod):
     # --- the hooks of the training loop -----------------------------------------------------
 
     def make_views(self, x: Tensor, augment: Augment,
-                   generator: torch.Generator, y: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """The clean real batch ``(b, C, L)`` and latent noise ``z`` ``(b, latent_dim)``.
+                   generator: torch.Generator, y: Tensor | None = None) -> tuple:
+        """The clean real batch ``(b, C, L)``, latent noise ``z`` ``(b, latent_dim)`` and, with
+        ``diff_augment``, the augmentation ``(N, C, L) -> (N, C, L)`` the discriminator's inputs get.
 
         ``b = max(2, ceil(batch_fraction * B))``: the first ``b`` series of the (shuffled) batch.
-        ``z`` is drawn from the loop's augmentation generator, so a seeded run is reproducible;
-        the augmentations are not used (SS-GAN's transformations are its own group).
+        ``z`` and the augmentations are drawn from the loop's augmentation generator, so a seeded
+        run is reproducible. Without ``diff_augment`` the augmentations are not used (SS-GAN's
+        transformations are its own group).
         """
         b = min(x.shape[0], max(2, math.ceil(self.config.batch_fraction * x.shape[0])))
         z = torch.randn(b, self.config.latent_dim, generator=generator,
                         device=generator.device, dtype=x.dtype)  # (b, latent_dim)
-        return x[:b], z.to(x.device)
+        if not self.config.diff_augment:
+            return x[:b], z.to(x.device)
+        return x[:b], z.to(x.device), lambda series: augment(series, generator)
 
-    def training_step(self, x: Tensor, z: Tensor) -> tuple[Tensor, dict[str, float]]:
+    def training_step(self, x: Tensor, z: Tensor,
+                      augment: SeriesAugment | None = None) -> tuple[Tensor, dict[str, float]]:
         """``L_D + L_G`` at the current weights and the terms of both (for inspection and tests).
 
         Training does not minimise this sum: :meth:`step` updates each player on its own loss.
         """
         fake = self.generator(z)  # (B, C, L)
-        d_loss, d_terms = self.discriminator_loss(x, fake)
-        g_loss, g_terms = self.generator_loss(x, fake)
+        d_loss, d_terms = self.discriminator_loss(x, fake, augment)
+        g_loss, g_terms = self.generator_loss(x, fake, augment)
         return d_loss + g_loss, {**d_terms, **g_terms}
 
     def configure_optimizers(self, lr: float, weight_decay: float) -> list[torch.optim.Optimizer]:
@@ -387,10 +407,11 @@ class SSGAN(SSLMethod):
         if len(optimizers) != 2:
             raise ValueError(f"SSGAN.step needs two optimisers (discriminator, generator), got {len(optimizers)}")
         opt_d, opt_g = optimizers
-        x, z = views
+        x, z, *rest = views
+        augment = rest[0] if rest else None  # DiffAugment: fresh draws in each player's update
         with ctx.autocast():
             fake = self.generator(z)  # (B, C, L); its graph is reused by the generator update
-            d_loss, d_terms = self.discriminator_loss(x, fake)
+            d_loss, d_terms = self.discriminator_loss(x, fake, augment)
         if not torch.isfinite(d_loss):
             return d_loss.detach(), d_terms
         opt_d.zero_grad(set_to_none=True)
@@ -404,7 +425,7 @@ class SSGAN(SSLMethod):
         # evaluation uses are those of this real/generated mixture, counted twice as fast.
         with _frozen(self.discriminator_parameters()):
             with ctx.autocast():
-                g_loss, g_terms = self.generator_loss(x, fake)
+                g_loss, g_terms = self.generator_loss(x, fake, augment)
             if torch.isfinite(g_loss):
                 opt_g.zero_grad(set_to_none=True)
                 ctx.scaler.scale(g_loss).backward()
