@@ -444,3 +444,15 @@ def test_spec_string_with_probabilities_and_strengths():
 def test_spec_string_errors_name_the_problem(spec, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         A.build_pipeline(spec)
+
+
+@pytest.mark.parametrize("name", sorted(AUGMENTATIONS))
+def test_every_augmentation_passes_gradients_and_gives_the_same_values_with_them(name):
+    """SS-GAN's DiffAugment differentiates through the pipeline into the generator."""
+    x = torch.randn(4, 3, 40, generator=torch.Generator().manual_seed(0))
+    plain = AUGMENTATIONS[name](x, torch.Generator().manual_seed(1))
+    leaf = x.clone().requires_grad_(True)
+    tracked = AUGMENTATIONS[name](leaf, torch.Generator().manual_seed(1))
+    assert torch.equal(tracked.detach(), plain)
+    tracked.square().sum().backward()
+    assert leaf.grad is not None and torch.isfinite(leaf.grad).all()

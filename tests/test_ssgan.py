@@ -223,6 +223,22 @@ def test_one_step_updates_both_players_and_gives_finite_terms() -> None:
     assert all(p.requires_grad for p in gan.parameters())  # the discriminator is unfrozen again
 
 
+def test_diff_augment_shows_the_discriminator_augmented_series_and_trains_the_generator_through_them() -> None:
+    gan = tiny_gan(diff_augment=True)
+    g = torch.Generator().manual_seed(1)
+    x, z, augment = gan.make_views(torch.randn(B, C, L, generator=g), build_pipeline("negation"), g)
+    gan.eval()  # no dropout or batch statistics: the two passes below must agree exactly
+    fake = gan.generator(z)
+    _, terms = gan.discriminator_loss(x, fake, augment)
+    _, plain = gan.discriminator_loss(-x, -fake)  # negation with p = 1 is what augment does
+    assert terms["d_loss"] == pytest.approx(plain["d_loss"], rel=1e-6)
+    gan.train()
+    g_loss, _ = gan.generator_loss(x, gan.generator(z), augment)
+    g_loss.backward()
+    assert gan.generator.project.weight.grad.abs().sum() > 0  # the gradient passes the augmentation
+    assert len(tiny_gan().make_views(x, build_pipeline("negation"), g)) == 2  # off by default: no augment
+
+
 def test_step_needs_two_optimizers() -> None:
     gan = tiny_gan()
     with pytest.raises(ValueError, match="two optimisers"):
