@@ -239,6 +239,31 @@ def test_diff_augment_shows_the_discriminator_augmented_series_and_trains_the_ge
     assert len(tiny_gan().make_views(x, build_pipeline("negation"), g)) == 2  # off by default: no augment
 
 
+def test_r1_penalty_is_the_squared_gradient_norm_of_a_known_discriminator() -> None:
+    x = torch.tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True)
+    w = torch.tensor([2.0, 1.0])
+    assert losses.r1_penalty(x @ w, x).item() == pytest.approx(5.0)  # linear: ||w||^2 = 4 + 1
+    # d(x) = sum x^2 has gradient 2x: mean over rows of 4 ||x_i||^2 = (4 * 5 + 4 * 9.25) / 2
+    assert losses.r1_penalty(x.pow(2).sum(1), x).item() == pytest.approx(28.5)
+    with pytest.raises(ValueError, match="require gradients"):
+        losses.r1_penalty(torch.zeros(2), torch.zeros(2, 2))
+
+
+def test_r1_gamma_adds_half_gamma_times_the_penalty_to_the_discriminator_loss() -> None:
+    gan = tiny_gan(r1_gamma=4.0).eval()  # eval: the two passes below see the same network
+    g = torch.Generator().manual_seed(2)
+    x, z = gan.make_views(torch.randn(B, C, L, generator=g), build_pipeline("jitter"), g)
+    fake = gan.generator(z)
+    with_r1, terms = gan.discriminator_loss(x, fake)
+    plain = tiny_gan(r1_gamma=0.0).eval()
+    plain.load_state_dict(gan.state_dict())
+    without, plain_terms = plain.discriminator_loss(x, fake)
+    assert "r1" in terms and "r1" not in plain_terms and terms["r1"] > 0
+    assert with_r1.item() == pytest.approx(without.item() + 2.0 * terms["r1"], rel=1e-5)
+    with_r1.backward()  # the penalty is differentiable in the weights (create_graph)
+    assert gan.gan_head.parametrizations.weight.original.grad is not None
+
+
 def test_step_needs_two_optimizers() -> None:
     gan = tiny_gan()
     with pytest.raises(ValueError, match="two optimisers"):

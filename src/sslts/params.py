@@ -214,6 +214,8 @@ CHAPTERS.update({
         spectral_norm=Param(bool, True, "spectral normalisation on the discriminator's two heads"),
         diff_augment=Param(bool, False, "augment every series the discriminator sees, real and generated "
                            "(DiffAugment), with the augmentations parameter"),
+        r1_gamma=Param(float, 0.0, "weight of the R1 gradient penalty on real series (0 = off)", low=0.0,
+                       high=1000.0),
         batch_fraction=Param(float, 0.25, "share of each batch SS-GAN uses per step (0.25: the compute of a "
                              "two-view method)", low=0.01, high=1.0),
         fidelity_epochs=Param(int, 30, "epochs of the supervised classifier whose features score sample "

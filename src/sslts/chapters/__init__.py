@@ -40,7 +40,8 @@ METHOD_PARAMS = {
                         "adam_beta1": P["adam_beta1"], "spectral_norm": P["spectral_norm"],
                         "batch_fraction": P["batch_fraction"],
                         # added later: named only when on, so records made before keep their paths
-                        **({"diff_augment": True} if P["diff_augment"] else {})},
+                        **({"diff_augment": True} if P["diff_augment"] else {}),
+                        **({"r1_gamma": P["r1_gamma"]} if P["r1_gamma"] > 0 else {})},
     # "auto" modalities are chosen per dataset from the channel count (9 = UCI HAR: accelerometer
     # against gyroscope; otherwise time against spectrum).
     "clip": lambda P: {"view_a": P["view_a"], "view_b": P["view_b"], "proj_dim": P["proj_dim"],

@@ -38,7 +38,7 @@ from typing import Callable, Iterator
 import torch
 from torch import Tensor, nn
 
-from sslts.losses import GAN_LOSSES, gan_discriminator_loss, gan_generator_loss, transformation_loss
+from sslts.losses import GAN_LOSSES, gan_discriminator_loss, gan_generator_loss, r1_penalty, transformation_loss
 from sslts.methods.base import (Augment, MethodConfig, MethodContext, SSLMethod, StepContext, require_context,
                                require_positive)
 
@@ -153,6 +153,9 @@ class SSGANConfig(MethodConfig):
             NeurIPS). The augmentations are differentiable, so the generator learns through them.
             With few real series (UWave has 120) the discriminator otherwise memorises them and
             is right about nearly every series, which leaves the generator little to learn from.
+        r1_gamma: weight ``gamma`` of the R1 gradient penalty on real series (Mescheder et al.
+            2018; :func:`sslts.losses.r1_penalty`): ``L_D += gamma / 2 * R1``. 0 switches it off;
+            it costs a second backward pass through the trunk in the discriminator's update.
     """
 
     latent_dim: int = 128
@@ -168,11 +171,12 @@ class SSGANConfig(MethodConfig):
     spectral_norm: bool = True
     batch_fraction: float = 1.0
     diff_augment: bool = False
+    r1_gamma: float = 0.0
 
     def __post_init__(self) -> None:
         super().__post_init__()  # field types
         require_positive(self, "latent_dim", "lr_d", "lr_g", "gen_width")
-        for name in ("alpha", "beta", "gen_upsamplings"):
+        for name in ("alpha", "beta", "gen_upsamplings", "r1_gamma"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"SSGANConfig.{name} must be >= 0, got {getattr(self, name)!r}")
         for name in ("adam_beta1", "adam_beta2"):
@@ -334,9 +338,16 @@ class SSGAN(SSLMethod):
     def discriminator_loss(self, x: Tensor, fake: Tensor,
                            augment: SeriesAugment | None = None) -> tuple[Tensor, dict[str, float]]:
         """``L_D`` for real ``x`` and generated ``fake`` series ``(B, C, L)`` (``fake`` detached here)."""
+        gamma = self.config.r1_gamma
+        if gamma > 0:
+            x = x.detach().requires_grad_(True)  # R1 differentiates the real logits by the real series
         real_gan, fake_gan, real_tr, _, labels = self._both_players(x, fake.detach(), augment)
         transform, terms = self._transformation_terms(real_tr, labels, "real")
         loss = gan_discriminator_loss(real_gan, fake_gan, self.config.gan_loss) + self.config.beta * transform
+        if gamma > 0:
+            penalty = r1_penalty(real_gan, x)
+            loss = loss + 0.5 * gamma * penalty
+            terms["r1"] = penalty.item()
         with torch.no_grad():
             # How often the discriminator is right about real (logit > 0) and fake (< 0).
             right = 0.5 * ((real_gan > 0).float().mean() + (fake_gan < 0).float().mean())
