@@ -20,7 +20,8 @@ Variants: the paper's non-saturating loss with equal learning rates (the DCGAN s
 loss with a two time-scale update (Heusel et al. 2017: the discriminator 4x the generator's rate),
 the hinge loss (Miyato et al. 2018) with and without the two time-scale update, and both losses
 with DiffAugment (Zhao et al. 2020: the discriminator sees real and generated series through the
-augmentation pipeline) and the R1 gradient penalty (Mescheder et al. 2018).
+augmentation pipeline), the R1 gradient penalty (Mescheder et al. 2018), a slower discriminator
+and the minibatch standard deviation feature (Karras et al. 2018).
 
 Budgets: UWave uses the full profile (all 120 training series, 200 epochs); HAR a stratified
 ``--har-train`` series and ``--har-budget`` series passes, which on this CPU keeps a HAR run to a
@@ -51,6 +52,10 @@ VARIANTS = {
     "paper_diffaug": {"gan_loss": "non_saturating", "lr_d": 2e-4, "lr_g": 2e-4, "diff_augment": True},
     "hinge_diffaug": {"gan_loss": "hinge", "lr_d": 2e-4, "lr_g": 2e-4, "diff_augment": True},
     "paper_r1": {"gan_loss": "non_saturating", "lr_d": 2e-4, "lr_g": 2e-4, "r1_gamma": 1.0},
+    "slow_d": {"gan_loss": "non_saturating", "lr_d": 5e-5, "lr_g": 2e-4},
+    "mbstd": {"gan_loss": "non_saturating", "lr_d": 2e-4, "lr_g": 2e-4, "minibatch_std": True},
+    "mbstd_slow_d": {"gan_loss": "non_saturating", "lr_d": 5e-5, "lr_g": 2e-4, "minibatch_std": True},
+    "slow_d_r1": {"gan_loss": "non_saturating", "lr_d": 5e-5, "lr_g": 2e-4, "r1_gamma": 10.0},
     "paper_r1_10": {"gan_loss": "non_saturating", "lr_d": 2e-4, "lr_g": 2e-4, "r1_gamma": 10.0},
     "paper_r1_diffaug": {"gan_loss": "non_saturating", "lr_d": 2e-4, "lr_g": 2e-4, "r1_gamma": 10.0,
                          "diff_augment": True},

@@ -264,6 +264,19 @@ def test_r1_gamma_adds_half_gamma_times_the_penalty_to_the_discriminator_loss() 
     assert gan.gan_head.parametrizations.weight.original.grad is not None
 
 
+def test_minibatch_std_feeds_each_groups_spread_to_the_real_fake_head() -> None:
+    gan = tiny_gan(minibatch_std=True).eval()
+    x = torch.randn(2 * B, C, L, generator=torch.Generator().manual_seed(4))
+    x[B:] = x[B]  # the second group: one series repeated, zero spread
+    h = gan.encoder(x)
+    spread = torch.stack([h[:B].std(0, unbiased=False).mean(), torch.tensor(1e-4)])  # sqrt(0 + 1e-8)
+    expected = gan.gan_head(torch.cat([h, spread.repeat_interleave(B)[:, None]], 1)).squeeze(-1)
+    logits, transform = gan.discriminate(x, groups=2)
+    torch.testing.assert_close(logits, expected)
+    torch.testing.assert_close(transform, gan.transform_head(h))
+    assert gan.gan_head.parametrizations.weight.original.shape == (1, gan.encoder.out_dim + 1)
+
+
 def test_step_needs_two_optimizers() -> None:
     gan = tiny_gan()
     with pytest.raises(ValueError, match="two optimisers"):

@@ -216,6 +216,8 @@ CHAPTERS.update({
                            "(DiffAugment), with the augmentations parameter"),
         r1_gamma=Param(float, 0.0, "weight of the R1 gradient penalty on real series (0 = off)", low=0.0,
                        high=1000.0),
+        minibatch_std=Param(bool, False, "give the real/fake head the spread of each group of series (against "
+                            "mode collapse)"),
         batch_fraction=Param(float, 0.25, "share of each batch SS-GAN uses per step (0.25: the compute of a "
                              "two-view method)", low=0.01, high=1.0),
         fidelity_epochs=Param(int, 30, "epochs of the supervised classifier whose features score sample "

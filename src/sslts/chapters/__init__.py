@@ -41,7 +41,8 @@ METHOD_PARAMS = {
                         "batch_fraction": P["batch_fraction"],
                         # added later: named only when on, so records made before keep their paths
                         **({"diff_augment": True} if P["diff_augment"] else {}),
-                        **({"r1_gamma": P["r1_gamma"]} if P["r1_gamma"] > 0 else {})},
+                        **({"r1_gamma": P["r1_gamma"]} if P["r1_gamma"] > 0 else {}),
+                        **({"minibatch_std": True} if P["minibatch_std"] else {})},
     # "auto" modalities are chosen per dataset from the channel count (9 = UCI HAR: accelerometer
     # against gyroscope; otherwise time against spectrum).
     "clip": lambda P: {"view_a": P["view_a"], "view_b": P["view_b"], "proj_dim": P["proj_dim"],

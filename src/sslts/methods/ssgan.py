@@ -156,6 +156,11 @@ class SSGANConfig(MethodConfig):
         r1_gamma: weight ``gamma`` of the R1 gradient penalty on real series (Mescheder et al.
             2018; :func:`sslts.losses.r1_penalty`): ``L_D += gamma / 2 * R1``. 0 switches it off;
             it costs a second backward pass through the trunk in the discriminator's update.
+        minibatch_std: give the real/fake head one more feature, the average standard deviation
+            of the trunk's features over the series of the same group (real, transformed real,
+            generated, transformed generated; Karras, Aila, Laine & Lehtinen 2018, "Progressive
+            Growing of GANs", ICLR). A generator that emits near-identical series (mode collapse)
+            then gives itself away by its low spread, so it is pushed to vary its samples.
     """
 
     latent_dim: int = 128
@@ -172,6 +177,7 @@ class SSGANConfig(MethodConfig):
     batch_fraction: float = 1.0
     diff_augment: bool = False
     r1_gamma: float = 0.0
+    minibatch_std: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()  # field types
@@ -291,7 +297,7 @@ class SSGAN(SSLMethod):
         norm: Callable[[nn.Module], nn.Module] = (
             nn.utils.parametrizations.spectral_norm if c.spectral_norm else (lambda m: m)
         )
-        self.gan_head = norm(nn.Linear(encoder.out_dim, 1))  # real/fake logit
+        self.gan_head = norm(nn.Linear(encoder.out_dim + int(c.minibatch_std), 1))  # real/fake logit
         self.transform_head = norm(nn.Linear(encoder.out_dim, len(TRANSFORMS)))  # Q(r | x)
 
     # --- the two players -------------------------------------------------------------------
@@ -300,10 +306,20 @@ class SSGAN(SSLMethod):
         """The trunk (encoder) and both heads."""
         return [*self.encoder.parameters(), *self.gan_head.parameters(), *self.transform_head.parameters()]
 
-    def discriminate(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """Real/fake logits ``(N,)`` and transformation logits ``(N, 4)`` of series ``(N, C, L)``."""
+    def discriminate(self, x: Tensor, groups: int = 1) -> tuple[Tensor, Tensor]:
+        """Real/fake logits ``(N,)`` and transformation logits ``(N, 4)`` of series ``(N, C, L)``.
+
+        With ``minibatch_std``, ``x`` is ``groups`` equal blocks of series, each block's spread
+        computed on its own (the real and the generated series must not share one).
+        """
         h = self.encoder(x)  # (N, D)
-        return self.gan_head(h).squeeze(-1), self.transform_head(h)
+        gan_input = h
+        if self.config.minibatch_std:
+            blocks = h.reshape(groups, -1, h.shape[1])  # (groups, N / groups, D)
+            # + 1e-8 as in ProGAN: the gradient of a square root is infinite at a spread of 0
+            spread = (blocks.float().var(dim=1, unbiased=False) + 1e-8).sqrt().mean(dim=1)  # (groups,)
+            gan_input = torch.cat([h, spread.repeat_interleave(blocks.shape[1]).unsqueeze(1).to(h.dtype)], dim=1)
+        return self.gan_head(gan_input).squeeze(-1), self.transform_head(h)
 
     def _both_players(self, x: Tensor, fake: Tensor,
                       augment: SeriesAugment | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
@@ -323,7 +339,7 @@ class SSGAN(SSLMethod):
             x, fake = augment(x), augment(fake)  # (B, C, L) each; differentiable in fake
         labels = balanced_labels(b, x.device)  # (B,)
         batch = torch.cat([x, apply_transformations(x, labels), fake, apply_transformations(fake, labels)])
-        gan, transform = self.discriminate(batch)  # (4B,), (4B, 4)
+        gan, transform = self.discriminate(batch, groups=4)  # (4B,), (4B, 4)
         gan, transform = gan.float(), transform.float()  # the losses in float32 under autocast
         return gan[:b], gan[2 * b : 3 * b], transform[b : 2 * b], transform[3 * b :], labels
 
