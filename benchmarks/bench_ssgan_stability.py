@@ -130,7 +130,8 @@ def main(argv: list[str] | None = None) -> dict:
                    "d_acc_last": float(d_acc[-max(1, len(d_acc) // 4):].mean()),
                    "fd": float(fd["samples"]), "fd_untrained": float(fd["untrained"]),
                    "extractor_accuracy": extractor.test_accuracy, "coverage": coverage, "top_share": top,
-                   "linear": float(linear), "seconds": round(seconds, 1)}
+                   "linear": float(linear), "seconds": round(seconds, 1),
+                   "data_sha256": result.record["data"]["sha256"], "config": result.record["config"]}
             rows.append(row)
             print(f"{dataset:<6} {variant:<11} {row['d_saturated']:>11.2f} {row['d_acc_last']:>10.2f} {row['fd']:>7.2f} "
                   f"{row['fd_untrained']:>12.2f} {coverage:>8.2f} {top:>9.2f} {row['linear']:>6.3f} {seconds:>7.1f}",
