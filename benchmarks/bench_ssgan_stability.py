@@ -53,6 +53,10 @@ VARIANTS = {
     "hinge_diffaug": {"gan_loss": "hinge", "lr_d": 2e-4, "lr_g": 2e-4, "diff_augment": True},
     "paper_r1": {"gan_loss": "non_saturating", "lr_d": 2e-4, "lr_g": 2e-4, "r1_gamma": 1.0},
     "slow_d": {"gan_loss": "non_saturating", "lr_d": 5e-5, "lr_g": 2e-4},
+    # four times the steps (and the compute) per epoch: every series of a batch of 32 is used
+    "paper_steps4": {"gan_loss": "non_saturating", "lr_d": 2e-4, "lr_g": 2e-4, "batch_size": 32, "batch_fraction": 1.0},
+    "slow_d_steps4": {"gan_loss": "non_saturating", "lr_d": 5e-5, "lr_g": 2e-4, "batch_size": 32,
+                      "batch_fraction": 1.0},
     "mbstd": {"gan_loss": "non_saturating", "lr_d": 2e-4, "lr_g": 2e-4, "minibatch_std": True},
     "mbstd_slow_d": {"gan_loss": "non_saturating", "lr_d": 5e-5, "lr_g": 2e-4, "minibatch_std": True},
     "slow_d_r1": {"gan_loss": "non_saturating", "lr_d": 5e-5, "lr_g": 2e-4, "r1_gamma": 10.0},
