@@ -140,3 +140,23 @@ def test_corruption_table_reads_every_strength_from_the_shift_module():
     assert noise.endswith(r"$s_n \in \{0.1, 0.2, 0.4, 0.7, 1\}$ |")  # NOISE_STD, severities 1..5
     for row, strengths in zip(rows, SEVERITY_TABLES.values()):
         assert ", ".join(f"{v:g}" for v in strengths) in row
+
+
+def test_stability_summary_reads_the_benchmark_record_and_says_where_it_came_from(tmp_path):
+    import json
+
+    from sslts.chapters.ssgan import STABILITY_COLUMNS, stability_summary
+
+    row = {c: 0.5 for c in STABILITY_COLUMNS}
+    record = {"git_commit": "abc1234", "device": "cpu: test", "created_utc": "2026-11-30T00:00:00+00:00",
+              "variants": {"paper": {"lr_d": 2e-4}, "slow_d": {"lr_d": 5e-5}, "unused": {}},
+              "rows": [{**row, "dataset": "uwave", "variant": "paper", "seed": 0, "train_series": 120, "epochs": 200},
+                       {**row, "dataset": "uwave", "variant": "slow_d", "seed": 0, "train_series": 120,
+                        "epochs": 200, "fd": 9.0}]}
+    path = tmp_path / "ssgan_stability.json"
+    path.write_text(json.dumps(record))
+    table, note = stability_summary(str(path))
+    assert table.loc[("uwave", "slow_d"), "fd"] == 9.0 and list(table.columns) == STABILITY_COLUMNS
+    assert "`abc1234`" in note and "uwave: 120 training series, 200 epochs" in note
+    assert "**slow_d**: lr_d = 5e-05" in note and "unused" not in note
+    assert stability_summary(str(tmp_path / "missing.json"))[0] is None

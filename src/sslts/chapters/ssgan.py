@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -76,3 +78,28 @@ def ssgan_samples(result: ExperimentResult, plain: ExperimentResult | None, fide
                            "SS-GAN": np.bincount(classes, minlength=k) / n},
                           index=pd.Index(result.train.class_names, name="class"))
     return GeneratedSamples(X_train, generated, classes, confidence, extractor.test_accuracy, table, shares)
+
+
+STABILITY_COLUMNS = ["d_saturated", "d_acc_last", "fd", "fd_untrained", "coverage", "top_share", "linear",
+                     "seconds"]
+
+
+def stability_summary(path: str | None = None) -> tuple[pd.DataFrame | None, str]:
+    """The committed SS-GAN stability benchmark (``benchmarks/bench_ssgan_stability.py``) and its
+    provenance: ``(table indexed by dataset and variant, Markdown note)``; ``(None, note)`` when the
+    record is missing."""
+    file = Path(path) if path is not None else results_dir() / "benchmarks" / "ssgan_stability.json"
+    if not file.is_file():
+        return None, ("No SS-GAN stability record yet: `python benchmarks/bench_ssgan_stability.py` writes "
+                      "`results/benchmarks/ssgan_stability.json`.")
+    record = json.loads(file.read_text())
+    table = pd.DataFrame(record["rows"]).set_index(["dataset", "variant"])[STABILITY_COLUMNS]
+    settings = "; ".join(f"**{name}**: " + ", ".join(f"{k} = {v}" for k, v in params.items())
+                         for name, params in record["variants"].items() if name in table.index.get_level_values(1))
+    sizes = "; ".join(sorted({f"{r['dataset']}: {r['train_series']} training series, {r['epochs']} epochs"
+                              for r in record["rows"]}))
+    note = (f"From the committed record `results/benchmarks/{file.name}`, written at commit "
+            f"`{record['git_commit']}` on {record['device']} ({record['created_utc']}), seed "
+            f"{record['rows'][0]['seed']} ({sizes}; every other setting the full profile's). Settings: "
+            f"{settings}.")
+    return table, note
