@@ -207,7 +207,8 @@ CHAPTERS.update({
         beta=Param(float, 1.0, "weight of the discriminator's transformation term (paper: 1)", low=0.0,
                    high=100.0),
         gan_loss=Param(str, "non_saturating", "adversarial loss", choices=("non_saturating", "hinge")),
-        lr_d=Param(float, 2e-4, "discriminator learning rate (Adam; the common lr is unused by SS-GAN)",
+        lr_d=Param(float, 5e-5, "discriminator learning rate (Adam; the common lr is unused by SS-GAN; a "
+                   "quarter of lr_g: see bench_ssgan_stability)",
                    low=1e-6, high=1.0),
         lr_g=Param(float, 2e-4, "generator learning rate (Adam)", low=1e-6, high=1.0),
         adam_beta1=Param(float, 0.5, "Adam beta1 of both players", low=0.0, high=0.999),
