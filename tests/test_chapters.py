@@ -160,3 +160,19 @@ def test_stability_summary_reads_the_benchmark_record_and_says_where_it_came_fro
     assert "`abc1234`" in note and "uwave: 120 training series, 200 epochs" in note
     assert "**slow_d**: lr_d = 5e-05" in note and "unused" not in note
     assert stability_summary(str(tmp_path / "missing.json"))[0] is None
+
+
+def test_stability_findings_compare_the_default_with_the_paper_and_flag_a_winning_discriminator():
+    import pandas as pd
+
+    from sslts.chapters.ssgan import stability_findings
+
+    rows = [("uwave", "paper", 0.95, 14.0, 0.64, 0.53), ("uwave", "slow_d", 0.86, 39.0, 0.65, 0.39),
+            ("har", "paper", 0.0, 82.7, 0.27, 0.86), ("har", "slow_d", 0.0, 53.9, 0.64, 0.48)]
+    table = pd.DataFrame([{"dataset": d, "variant": v, "d_saturated": s, "fd": f, "fd_untrained": 66.5,
+                           "coverage": c, "top_share": t} for d, v, s, f, c, t in rows]).set_index(["dataset", "variant"])
+    text = stability_findings(table)
+    assert "On **har**" in text and "Fréchet distance 53.9 against 82.7" in text
+    assert "largest class share 48% against 86%" in text
+    assert "at most half of the epochs: paper, slow_d" in text  # HAR: neither saturated
+    assert "No setting tried kept the discriminator from winning most epochs** (the least: slow_d, 86%)" in text

@@ -103,3 +103,29 @@ def stability_summary(path: str | None = None) -> tuple[pd.DataFrame | None, str
             f"{record['rows'][0]['seed']} ({sizes}; every other setting the full profile's). Settings: "
             f"{settings}.")
     return table, note
+
+
+def stability_findings(table: pd.DataFrame, default: str = "slow_d", baseline: str = "paper") -> str:
+    """What the stability table says about the default setting against the paper's, per dataset,
+    and which settings (if any) kept the discriminator from winning most epochs."""
+    lines = []
+    for dataset, rows in table.groupby(level=0):
+        rows = rows.droplevel(0)
+        if default not in rows.index or baseline not in rows.index:
+            continue
+        d, b = rows.loc[default], rows.loc[baseline]
+        text = (f"On **{dataset}**, the default ({default}) against the paper's equal rates ({baseline}): "
+                f"Fréchet distance {d['fd']:.1f} against {b['fd']:.1f} (untrained generator: {d['fd_untrained']:.1f}), "
+                f"class coverage {d['coverage']:.2f} against {b['coverage']:.2f} (largest class share "
+                f"{d['top_share']:.0%} against {b['top_share']:.0%}), discriminator at least 95% right in "
+                f"{d['d_saturated']:.0%} against {b['d_saturated']:.0%} of the epochs.")
+        unsaturated = rows.index[rows["d_saturated"] <= 0.5].tolist()
+        if unsaturated:
+            text += (f" Settings whose discriminator was that sure in at most half of the epochs: "
+                     f"{', '.join(unsaturated)}.")
+        else:
+            best = rows["d_saturated"].idxmin()
+            text += (f" **No setting tried kept the discriminator from winning most epochs** (the least: {best}, "
+                     f"{rows.loc[best, 'd_saturated']:.0%}).")
+        lines.append(text)
+    return " ".join(lines)
