@@ -135,6 +135,15 @@ def test_a_field_added_later_stays_out_of_the_identity_at_its_neutral_value():
     assert replace(config, finetune_min_steps=5).to_dict()["finetune_min_steps"] == 5
 
 
+def test_method_fields_added_later_stay_out_of_the_identity_at_their_neutral_value():
+    old = ExperimentConfig(method="ssgan", dataset="uwave", method_params={"lr_d": 5e-5})
+    new = replace(old, method_params={"lr_d": 5e-5, "diff_augment": False, "r1_gamma": 0.0, "minibatch_std": False})
+    assert new.to_dict() == old.to_dict()  # records written before the fields existed keep their paths
+    assert new.method_params["r1_gamma"] == 0.0  # the config itself is untouched
+    on = replace(old, method_params={"lr_d": 5e-5, "r1_gamma": 10.0, "diff_augment": False})
+    assert on.to_dict()["method_params"] == {"lr_d": 5e-5, "r1_gamma": 10.0}
+
+
 def test_config_round_trips_through_its_record_dict():
     config = ExperimentConfig(method="simclr", dataset="uwave", seed=3, protocols=("linear",),
                               method_params={"temperature": 0.1}, finetune_min_steps=50)

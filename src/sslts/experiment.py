@@ -54,6 +54,8 @@ EXTRA_POOLS = {"uwave": "uwave-full"}
 
 
 ADDED_FIELDS = {"finetune_min_steps": 0}
+# The same for method parameters added after records of that method were committed.
+ADDED_METHOD_FIELDS = {"ssgan": {"diff_augment": False, "r1_gamma": 0.0, "minibatch_std": False}}
 
 
 FINETUNE_BATCH_SIZE = 64
@@ -108,6 +110,9 @@ class ExperimentConfig:
         for name, neutral in ADDED_FIELDS.items():
             if out[name] == neutral:
                 del out[name]
+        for name, neutral in ADDED_METHOD_FIELDS.get(self.method, {}).items():
+            if name in out["method_params"] and out["method_params"][name] == neutral:
+                del out["method_params"][name]
         out["protocols"] = list(self.protocols)
         out["label_fractions"] = list(self.label_fractions)
         return out

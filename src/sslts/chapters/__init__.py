@@ -38,11 +38,8 @@ METHOD_PARAMS = {
     "ssgan": lambda P: {"latent_dim": P["latent_dim"], "alpha": P["alpha"], "beta": P["beta"],
                         "gan_loss": P["gan_loss"], "lr_d": P["lr_d"], "lr_g": P["lr_g"],
                         "adam_beta1": P["adam_beta1"], "spectral_norm": P["spectral_norm"],
-                        "batch_fraction": P["batch_fraction"],
-                        # added later: named only when on, so records made before keep their paths
-                        **({"diff_augment": True} if P["diff_augment"] else {}),
-                        **({"r1_gamma": P["r1_gamma"]} if P["r1_gamma"] > 0 else {}),
-                        **({"minibatch_std": True} if P["minibatch_std"] else {})},
+                        "batch_fraction": P["batch_fraction"], "diff_augment": P["diff_augment"],
+                        "r1_gamma": P["r1_gamma"], "minibatch_std": P["minibatch_std"]},
     # "auto" modalities are chosen per dataset from the channel count (9 = UCI HAR: accelerometer
     # against gyroscope; otherwise time against spectrum).
     "clip": lambda P: {"view_a": P["view_a"], "view_b": P["view_b"], "proj_dim": P["proj_dim"],
