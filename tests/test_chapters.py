@@ -176,3 +176,22 @@ def test_stability_findings_compare_the_default_with_the_paper_and_flag_a_winnin
     assert "largest class share 48% against 86%" in text
     assert "at most half of the epochs: paper, slow_d" in text  # HAR: neither saturated
     assert "No setting tried kept the discriminator from winning most epochs** (the least: slow_d, 86%)" in text
+
+
+def test_stability_summary_names_the_setting_that_matches_the_current_defaults(tmp_path):
+    import json
+
+    from sslts.chapters.ssgan import STABILITY_COLUMNS, stability_findings, stability_summary
+
+    row = {c: 0.5 for c in STABILITY_COLUMNS} | {"dataset": "har", "seed": 0, "train_series": 10, "epochs": 2}
+    record = {"git_commit": "abc1234", "device": "cpu", "created_utc": "2026-11-30",
+              "variants": {"equal": {"lr_d": 2e-4, "lr_g": 2e-4}, "slower": {"lr_d": 5e-5, "lr_g": 2e-4}},
+              "rows": [{**row, "variant": "equal"}, {**row, "variant": "slower"}]}
+    path = tmp_path / "ssgan_stability.json"
+    path.write_text(json.dumps(record))
+    table, _ = stability_summary(str(path))
+    assert table.attrs["default"] == "slower"  # lr_d 5e-5, lr_g 2e-4: the chapter's defaults
+    assert "the default (slower) against the paper's equal rates (equal)" in stability_findings(table, baseline="equal")
+    record["variants"]["slower"]["lr_d"] = 1e-3
+    path.write_text(json.dumps(record))
+    assert "None of the benchmarked settings" in stability_findings(stability_summary(str(path))[0])

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..experiment import ExperimentResult, run_experiment
+from ..params import resolve
 from ..paths import results_dir
 from . import experiment_config
 
@@ -43,12 +44,14 @@ class GeneratedSamples:
 
 
 def ssgan_samples(result: ExperimentResult, plain: ExperimentResult | None, fidelity_epochs: int,
-                  seed: int, min_steps: int = 0) -> GeneratedSamples:
+                  seed: int, min_steps: int = 0, extractor: Any = None) -> GeneratedSamples:
     """Sample SS-GAN's generator and score it, next to reference sets, in a supervised feature space.
 
     Every set has as many series as the real training split: the real training split (the floor),
     SS-GAN's samples, the plain GAN's (when ``plain`` is given), the same generator before training
     (rebuilt from the run's seed exactly as :func:`run_experiment` built it) and Gaussian noise.
+    ``extractor``: a :class:`~sslts.evaluate.fidelity.FidelityModel` to reuse (several runs on one
+    dataset); one is trained (``fidelity_epochs``, ``min_steps``) when ``None``.
     """
     import torch
 
@@ -56,8 +59,9 @@ def ssgan_samples(result: ExperimentResult, plain: ExperimentResult | None, fide
     from ..experiment import ExperimentConfig, build_model
 
     X_train, X_test = result.standardised("train"), result.standardised("test")  # (n, C, L)
-    extractor = fit_feature_extractor(X_train, result.train.y, X_test, result.test.y, epochs=fidelity_epochs,
-                                      seed=seed, min_steps=min_steps)
+    if extractor is None:
+        extractor = fit_feature_extractor(X_train, result.train.y, X_test, result.test.y, epochs=fidelity_epochs,
+                                          seed=seed, min_steps=min_steps)
     n, shape = len(X_train), X_train.shape[1:]
 
     def sample(model: Any) -> np.ndarray:
@@ -80,6 +84,13 @@ def ssgan_samples(result: ExperimentResult, plain: ExperimentResult | None, fide
     return GeneratedSamples(X_train, generated, classes, confidence, extractor.test_accuracy, table, shares)
 
 
+def discriminator_saturation(history: dict[str, list[float]], threshold: float = 0.95) -> tuple[float, float]:
+    """``(share of epochs the discriminator was at least threshold right, its mean accuracy over the
+    last quarter of the epochs)`` from a run's per-epoch ``d_accuracy``."""
+    accuracy = np.asarray(history["d_accuracy"])
+    return float(np.mean(accuracy >= threshold)), float(accuracy[-max(1, len(accuracy) // 4):].mean())
+
+
 STABILITY_COLUMNS = ["d_saturated", "d_acc_last", "fd", "fd_untrained", "coverage", "top_share", "linear",
                      "seconds"]
 
@@ -94,6 +105,10 @@ def stability_summary(path: str | None = None) -> tuple[pd.DataFrame | None, str
                       "`results/benchmarks/ssgan_stability.json`.")
     record = json.loads(file.read_text())
     table = pd.DataFrame(record["rows"]).set_index(["dataset", "variant"])[STABILITY_COLUMNS]
+    # Which benchmarked setting the chapter's defaults are today (read by stability_findings).
+    defaults = resolve("ssgan", "full")
+    table.attrs["default"] = next((name for name, params in record["variants"].items()
+                                   if all(defaults.get(k) == v for k, v in params.items())), None)
     settings = "; ".join(f"**{name}**: " + ", ".join(f"{k} = {v}" for k, v in params.items())
                          for name, params in record["variants"].items() if name in table.index.get_level_values(1))
     sizes = "; ".join(sorted({f"{r['dataset']}: {r['train_series']} training series, {r['epochs']} epochs"
@@ -105,9 +120,13 @@ def stability_summary(path: str | None = None) -> tuple[pd.DataFrame | None, str
     return table, note
 
 
-def stability_findings(table: pd.DataFrame, default: str = "slow_d", baseline: str = "paper") -> str:
+def stability_findings(table: pd.DataFrame, default: str | None = "slow_d", baseline: str = "paper") -> str:
     """What the stability table says about the default setting against the paper's, per dataset,
-    and which settings (if any) kept the discriminator from winning most epochs."""
+    and which settings (if any) kept the discriminator from winning most epochs. A table from
+    :func:`stability_summary` names the setting that matches the current defaults itself."""
+    default = table.attrs.get("default", default)
+    if default is None:
+        return "None of the benchmarked settings is the chapter's current default; re-run the benchmark."
     lines = []
     for dataset, rows in table.groupby(level=0):
         rows = rows.droplevel(0)
