@@ -86,16 +86,32 @@ def main(argv: list[str] | None = None) -> dict:
 
     sys.path.insert(0, str(ROOT / "src"))
     from sslts.atomic import atomic_write_json
+    from sslts.data import DataError
+    from sslts.provenance import environment
+
+    header = (f"{'dataset':<6} {'variant':<11} {'d_saturated':>11} {'d_acc_last':>10} {'fd':>7} {'fd_untrained':>12} "
+              f"{'coverage':>8} {'top_share':>9} {'linear':>6} {'seconds':>7}")
+    try:
+        rows = measure(args, header)
+    except (ValueError, TypeError, DataError) as exc:  # unknown dataset, bad setting, missing data
+        raise SystemExit(f"bench_ssgan_stability: {exc}") from None
+    record = {"benchmark": "ssgan_stability", "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "variants": VARIANTS, "har_train": args.har_train, "har_budget": args.har_budget, "rows": rows,
+              **environment()}
+    atomic_write_json(args.out, record)
+    print(f"record: {args.out}")
+    return record
+
+
+def measure(args: argparse.Namespace, header: str) -> list[dict]:
+    """One row per dataset and variant (see the module docstring); prints each as it lands."""
     from sslts.chapters import experiment_config
     from sslts.chapters.ssgan import discriminator_saturation, ssgan_samples
     from sslts.evaluate.fidelity import fit_feature_extractor
     from sslts.experiment import run_experiment
     from sslts.params import resolve
-    from sslts.provenance import environment
 
     rows = []
-    header = (f"{'dataset':<6} {'variant':<11} {'d_saturated':>11} {'d_acc_last':>10} {'fd':>7} {'fd_untrained':>12} "
-              f"{'coverage':>8} {'top_share':>9} {'linear':>6} {'seconds':>7}")
     print(header)
     for dataset in args.datasets.split(","):
         P = resolve("ssgan", "full")
@@ -129,12 +145,7 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"{dataset:<6} {variant:<11} {row['d_saturated']:>11.2f} {row['d_acc_last']:>10.2f} {row['fd']:>7.2f} "
                   f"{row['fd_untrained']:>12.2f} {coverage:>8.2f} {top:>9.2f} {row['linear']:>6.3f} {seconds:>7.1f}",
                   flush=True)
-    record = {"benchmark": "ssgan_stability", "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "variants": VARIANTS, "har_train": args.har_train, "har_budget": args.har_budget, "rows": rows,
-              **environment()}
-    atomic_write_json(args.out, record)
-    print(f"record: {args.out}")
-    return record
+    return rows
 
 
 if __name__ == "__main__":
