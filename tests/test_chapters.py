@@ -68,16 +68,16 @@ def test_peer_comparison_uses_the_best_mean_over_seeds_and_says_whether_it_beats
     from sslts.chapters import peer_comparison
 
     def rows(method, dataset, protocol, accuracies):
-        return [{"method": method, "dataset": dataset, "encoder": "cnn", "temporal_bins": 1, "protocol": protocol,
+        return [{"method": method, "dataset": dataset, "encoder": "cnn", "setting": "defaults", "protocol": protocol,
                  "label_fraction": 1.0, "seed": s, "accuracy": a} for s, a in enumerate(accuracies)]
 
     frame = pd.DataFrame(rows("simclr", "uwave", "svm", [0.93, 0.89]) + rows("vicreg", "uwave", "svm", [0.92, 0.92])
                          + rows("vicreg", "uwave", "linear", [0.99, 0.99])  # not the UWave protocol
                          + rows("random_init", "har", "svm", [0.99]) + rows("simclr", "har", "linear", [0.93, 0.92]))
     text = peer_comparison(frame)
-    assert "On uwave, the best mean is VICReg (cnn, temporal_bins 1) with the svm protocol, 0.920 over 2 seeds: " \
+    assert "On uwave, the best mean is VICReg (cnn, defaults) with the svm protocol, 0.920 over 2 seeds: " \
            "it beats the bar of 0.919" in text
-    assert "On har, the best mean is SimCLR (cnn, temporal_bins 1) with the linear protocol, 0.925 over 2 seeds: " \
+    assert "On har, the best mean is SimCLR (cnn, defaults) with the linear protocol, 0.925 over 2 seeds: " \
            "it does not beat the bar of 0.930" in text
     assert peer_comparison(frame[frame["dataset"] == "har"]).count("On ") == 1
 
@@ -195,3 +195,37 @@ def test_stability_summary_names_the_setting_that_matches_the_current_defaults(t
     record["variants"]["slower"]["lr_d"] = 1e-3
     path.write_text(json.dumps(record))
     assert "None of the benchmarked settings" in stability_findings(stability_summary(str(path))[0])
+
+
+def _full_record(config, seed: int, svm: float, total_s: float) -> dict:
+    return {"kind": "experiment", "config": {**config, "seed": seed}, "git_commit": "abc1234", "device": "cpu: test",
+            "evaluations": [{"protocol": "svm", "label_fraction": 1.0, "accuracy": svm}],
+            "timing": {"pretrain_s": total_s - 1.0, "total_s": total_s}}
+
+
+def test_setting_label_names_what_differs_from_todays_defaults():
+    from sslts.chapters import setting_label
+
+    vicreg = experiment_config("vicreg", "uwave", 3, resolve("vicreg", "full")).to_dict()
+    assert setting_label(vicreg) == "defaults"
+    bins = {**vicreg, "extra_pool": True, "encoder_params": {"temporal_bins": 4}}
+    assert setting_label(bins) == "extra_pool=True, temporal_bins=4"
+    ssgan = experiment_config("ssgan", "har", 0, resolve("ssgan", "full")).to_dict()
+    older = {**ssgan, "method_params": {**ssgan["method_params"], "lr_d": 2e-4}}
+    assert setting_label(older) == "lr_d=0.0002"
+
+
+def test_full_profile_summary_keeps_settings_apart_and_averages_wall_time(tmp_path):
+    from sslts.chapters import full_profile_summary
+    from sslts.results import write_record
+
+    vicreg = experiment_config("vicreg", "uwave", 0, resolve("vicreg", "full")).to_dict()
+    pooled = {**vicreg, "extra_pool": True}
+    for record in (_full_record(vicreg, 0, 0.90, 60.0), _full_record(vicreg, 1, 0.80, 120.0),
+                   _full_record(pooled, 0, 0.95, 600.0)):
+        write_record(tmp_path, record)
+    table, text = full_profile_summary(["vicreg"], root=tmp_path)
+    assert table.loc[("uwave", "vicreg", "cnn", "defaults"), "svm"] == "0.850 ± 0.071 (n=2)"
+    assert table.loc[("uwave", "vicreg", "cnn", "extra_pool=True"), "svm"] == "0.950 ± 0.000 (n=1)"
+    assert "vicreg on uwave: 1.5 min" in text and "vicreg (extra_pool=True) on uwave: 10.0 min" in text
+    assert "VICReg (cnn, extra_pool=True) with the svm protocol, 0.950 over 1 seed: it beats" in text

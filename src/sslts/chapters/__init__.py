@@ -282,16 +282,53 @@ def full_profile_summary(methods: list[str], root: str | None = None) -> tuple[p
         return None, (f"No full-profile records for {', '.join(method_label(m) for m in methods)} yet. "
                       "They are produced by `sslts sweep` and committed under `results/full`.")
     frame = records_frame(records)
+    labels = [setting_label(r["config"]) for r in records]
+    frame["setting"] = np.repeat(labels, [len(r["evaluations"]) for r in records])
     commits = sorted({r["git_commit"] for r in records})
     devices = sorted({r["device"] for r in records})
-    minutes = frame.groupby(["dataset", "method"])["total_s"].first().groupby(level=[0, 1]).mean() / 60
-    timing = "; ".join(f"{m} on {d}: {v:.1f} min" for (d, m), v in minutes.items())
+    runs = pd.DataFrame({"dataset": [r["config"]["dataset"] for r in records], "setting": labels,
+                         "method": [r["config"]["method"] for r in records],
+                         "total_s": [r["timing"]["total_s"] for r in records]})
+    minutes = runs.groupby(["dataset", "method", "setting"])["total_s"].mean() / 60
+    timing = "; ".join(f"{m}{'' if s == 'defaults' else f' ({s})'} on {d}: {v:.1f} min"
+                       for (d, m, s), v in minutes.items())
     text = (f"{len(records)} full-profile records (committed in `results/full`), produced at commit(s) "
             f"{', '.join(f'`{c}`' for c in commits)} on {'; '.join(devices)}. Mean wall time per run "
             f"(pre-training and all evaluations): {timing}.")
     text += " " + peer_comparison(frame)
-    # Records of other settings (encoder, temporal bins) stay in separate rows, never averaged together.
-    return summary_table(frame, index=("dataset", "method", "encoder", "temporal_bins")), text
+    # Records of different settings stay in separate rows, never averaged together.
+    return summary_table(frame, index=("dataset", "method", "encoder", "setting")), text
+
+
+# Left out of setting labels: the seed varies within a row, and the encoder has its own column.
+_NOT_A_SETTING = ("seed", "encoder")
+
+
+def setting_label(config: dict[str, Any]) -> str:
+    """What a run record's configuration changes from today's defaults for its method, dataset and
+    profile, as ``name=value`` pairs (``"defaults"`` when nothing differs).
+
+    Full-profile tables group records by this label, so records made with other settings (more
+    temporal bins, the extra pool, an older learning rate) get rows of their own and are never
+    averaged with the defaults.
+
+    >>> setting_label({**experiment_config("vicreg", "uwave", 0, resolve("vicreg", "full")).to_dict(),
+    ...                "extra_pool": True})
+    'extra_pool=True'
+    """
+    method, dataset = config["method"], config["dataset"]
+    P = resolve(METHOD_CHAPTER.get(method, "simclr"), config["profile"])
+    default = experiment_config(method, dataset, config["seed"], {**P, "dataset": [dataset]}).to_dict()
+
+    def flat(d: dict[str, Any]) -> dict[str, Any]:
+        return {f"{k}.{kk}" if k == "encoder_params" else kk if k == "method_params" else k: vv
+                for k, v in d.items() if k not in _NOT_A_SETTING
+                for kk, vv in (v.items() if k in ("method_params", "encoder_params") else [(None, v)])}
+
+    ours, theirs = flat(config), flat(default)
+    changed = sorted(f"{k.split('.')[-1]}={ours.get(k, 'unset')}" for k in set(ours) | set(theirs)
+                     if ours.get(k, "unset") != theirs.get(k, "unset"))
+    return ", ".join(changed) or "defaults"
 
 
 # The bar set by peers: their official code run by the team on this project's 2-core CPU, as
@@ -313,10 +350,11 @@ def peer_comparison(frame: pd.DataFrame) -> str:
         rows = learned[(learned["dataset"] == dataset) & learned["protocol"].isin(protocols)]
         if rows.empty:
             continue
-        means = rows.groupby(["method", "encoder", "temporal_bins", "protocol"])["accuracy"].agg(["mean", "min", "count"])
-        (method, encoder, bins, protocol), best = means["mean"].idxmax(), means.loc[means["mean"].idxmax()]
+        means = rows.groupby(["method", "encoder", "setting", "protocol"])["accuracy"].agg(["mean", "min", "count"])
+        (method, encoder, setting, protocol), best = means["mean"].idxmax(), means.loc[means["mean"].idxmax()]
         verdict = "beats" if best["mean"] > bar else "does not beat"
-        lines.append(f"On {dataset}, the best mean is {method_label(method)} ({encoder}, temporal_bins {bins}) "
-                     f"with the {protocol} protocol, {best['mean']:.3f} over {int(best['count'])} seeds: it "
+        lines.append(f"On {dataset}, the best mean is {method_label(method)} ({encoder}, {setting}) "
+                     f"with the {protocol} protocol, {best['mean']:.3f} over {int(best['count'])} "
+                     f"seed{'s' if best['count'] != 1 else ''}: it "
                      f"{verdict} the bar of {bar:.3f}, {source}.")
     return " ".join(lines)
