@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
 
 from sslts.chapters import experiment_config, hypothesis_diversity, hypothesis_similar_classes, most_confused_pairs

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from sslts.results import (config_hash, fraction_table, load_records, record_path, records_frame, summary_table,
