@@ -295,6 +295,8 @@ def full_profile_summary(methods: list[str], root: str | None = None) -> tuple[p
     text = (f"{len(records)} full-profile records (committed in `results/full`), produced at commit(s) "
             f"{', '.join(f'`{c}`' for c in commits)} on {'; '.join(devices)}. Mean wall time per run "
             f"(pre-training and all evaluations): {timing}.")
+    text += (" The *setting* column names what a row's runs change from today's defaults of the method "
+             "(`defaults`: nothing); runs of different settings are never averaged together.")
     text += " " + peer_comparison(frame)
     # Records of different settings stay in separate rows, never averaged together.
     return summary_table(frame, index=("dataset", "method", "encoder", "setting")), text
