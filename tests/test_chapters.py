@@ -228,3 +228,22 @@ def test_full_profile_summary_keeps_settings_apart_and_averages_wall_time(tmp_pa
     assert table.loc[("uwave", "vicreg", "cnn", "extra_pool=True"), "svm"] == "0.950 ± 0.000 (n=1)"
     assert "vicreg on uwave: 1.5 min" in text and "vicreg (extra_pool=True) on uwave: 10.0 min" in text
     assert "VICReg (cnn, extra_pool=True) with the svm protocol, 0.950 over 1 seed: it beats" in text
+
+
+def test_full_profile_overview_puts_the_best_svm_row_on_top_and_marks_the_bar():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    from sslts.plots import full_profile_overview
+
+    rows = [{"dataset": "toy", "method": m, "encoder": "cnn", "setting": s, "seed": seed, "label_fraction": 1.0,
+             "protocol": protocol, "accuracy": acc + 0.01 * seed}
+            for m, s, acc in (("simclr", "defaults", 0.7), ("vicreg", "temporal_bins=4", 0.9), ("mae", "defaults", 0.8))
+            for seed in (0, 1) for protocol in ("linear", "svm")]
+    fig = full_profile_overview(pd.DataFrame(rows), {"toy": 0.85}, "toy")
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]  # bottom to top
+    assert labels == ["simclr (cnn)  n=2", "mae (cnn)  n=2", "vicreg (cnn)\ntemporal_bins=4  n=2"]
+    assert [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() == "--"] == [0.85]

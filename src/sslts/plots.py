@@ -319,3 +319,43 @@ def ttt_shift_curves(frame: pd.DataFrame, title: str) -> plt.Figure:
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+# --- Full-profile overview -----------------------------------------------------------------------
+def full_profile_overview(frame: pd.DataFrame, bars: dict[str, float], title: str,
+                          protocols: tuple[str, ...] = ("linear", "svm", "finetune")) -> plt.Figure:
+    """Mean test accuracy over seeds (bars, std as whiskers) per method row, one panel per dataset.
+
+    ``frame`` comes from :func:`sslts.chapters.full_profile_frame` (all labels only); ``bars`` maps a
+    dataset to a reference accuracy drawn as a dashed line (the peers' bar). A row is a method with
+    its encoder and, when it is not the defaults, its setting; rows are sorted by their SVM mean.
+    """
+    rows = frame[frame["label_fraction"] == 1.0].copy()
+    rows["row"] = rows["method"] + " (" + rows["encoder"] + ")" + np.where(
+        rows["setting"] == "defaults", "", "\n" + rows["setting"])
+    datasets = list(dict.fromkeys(rows["dataset"]))
+    fig, axes = plt.subplots(1, max(1, len(datasets)), squeeze=False,
+                             figsize=(5.0 * max(1, len(datasets)), 0.5 + 0.42 * rows["row"].nunique() * len(protocols) / 2))
+    colors = dict(zip(protocols, ("tab:blue", "tab:orange", "tab:green", "tab:red")))
+    height = 0.8 / len(protocols)
+    for ax, dataset in zip(axes[0], datasets):
+        stats = (rows[rows["dataset"] == dataset].groupby(["protocol", "row"])["accuracy"]
+                 .agg(["mean", "std", "count"]))
+        sort_by = "svm" if "svm" in stats.index else stats.index[0][0]
+        order = stats.loc[sort_by]["mean"].sort_values().index  # best at the top
+        for k, protocol in enumerate(p for p in protocols if p in stats.index):
+            part = stats.loc[protocol].reindex(order)
+            y = np.arange(len(order)) + ((len(protocols) - 1) / 2 - k) * height  # first protocol on top
+            ax.barh(y, part["mean"], height=height, xerr=part["std"].fillna(0.0), color=colors[protocol],
+                    label=protocol, error_kw={"linewidth": 0.8})
+        seeds = stats.groupby(level="row")["count"].max()
+        ax.set_yticks(np.arange(len(order)), [f"{r}  n={seeds[r]}" for r in order], fontsize=7)
+        if dataset in bars:
+            ax.axvline(bars[dataset], color="black", linestyle="--", linewidth=0.9, label=f"peer bar {bars[dataset]:.3f}")
+        low = max(0.0, float(stats["mean"].min()) - 0.1)
+        ax.set(xlim=(low, 1.0), xlabel="test accuracy (mean over seeds, whisker: std)", title=dataset)
+    handles = {label: h for ax in axes[0] for h, label in zip(*ax.get_legend_handles_labels())}
+    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=len(handles), fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    return fig

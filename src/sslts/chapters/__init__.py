@@ -268,28 +268,41 @@ def hypothesis_similar_classes(results: list[ExperimentResult], a: str = "simclr
             f"this run {verdict} the hypothesis that {method_label(a)} separates similar classes better.")
 
 
-def full_profile_summary(methods: list[str], root: str | None = None) -> tuple[pd.DataFrame | None, str]:
-    """Committed full-profile results of ``methods`` (plus the baseline) and their provenance.
+def full_profile_records(methods: list[str] | None = None, root: str | Path | None = None) -> list[dict[str, Any]]:
+    """Committed full-profile run records of ``methods`` (all when ``None``) plus the baseline."""
+    from ..results import load_records
+
+    folder = results_dir() / "full" if root is None else root
+    return [r for r in load_records(folder) if methods is None or r["config"]["method"] in (*methods, "random_init")]
+
+
+def full_profile_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """:func:`~sslts.results.records_frame` of ``records`` with each record's :func:`setting_label`."""
+    frame = records_frame(records)
+    frame["setting"] = np.repeat([setting_label(r["config"]) for r in records],
+                                 [len(r["evaluations"]) for r in records])
+    return frame
+
+
+def full_profile_summary(methods: list[str] | None, root: str | Path | None = None) -> tuple[pd.DataFrame | None, str]:
+    """Committed full-profile results of ``methods`` (all when ``None``; plus the baseline) and their provenance.
 
     Returns ``(table, text)``: the mean ± std table over seeds (``None`` without records) and a
     Markdown note saying which commits, devices and wall times produced the records.
     """
-    from ..results import load_records, summary_table
+    from ..results import summary_table
 
-    folder = results_dir() / "full" if root is None else root
-    records = [r for r in load_records(folder) if r["config"]["method"] in (*methods, "random_init")]
+    records = full_profile_records(methods, root)
     if not records:
-        return None, (f"No full-profile records for {', '.join(method_label(m) for m in methods)} yet. "
+        named = "any method" if methods is None else ", ".join(method_label(m) for m in methods)
+        return None, (f"No full-profile records for {named} yet. "
                       "They are produced by `sslts sweep` and committed under `results/full`.")
-    frame = records_frame(records)
-    labels = [setting_label(r["config"]) for r in records]
-    frame["setting"] = np.repeat(labels, [len(r["evaluations"]) for r in records])
+    frame = full_profile_frame(records)
     commits = sorted({r["git_commit"] for r in records})
     devices = sorted({r["device"] for r in records})
-    runs = pd.DataFrame({"dataset": [r["config"]["dataset"] for r in records], "setting": labels,
-                         "method": [r["config"]["method"] for r in records],
-                         "total_s": [r["timing"]["total_s"] for r in records]})
-    minutes = runs.groupby(["dataset", "method", "setting"])["total_s"].mean() / 60
+    # one wall time per record (its evaluation rows repeat it), then the mean per row of the table
+    per_run = frame.groupby(["dataset", "method", "setting", "encoder", "seed"])["total_s"].first()
+    minutes = per_run.groupby(level=["dataset", "method", "setting"]).mean() / 60
     timing = "; ".join(f"{m}{'' if s == 'defaults' else f' ({s})'} on {d}: {v:.1f} min"
                        for (d, m, s), v in minutes.items())
     text = (f"{len(records)} full-profile records (committed in `results/full`), produced at commit(s) "
