@@ -247,3 +247,21 @@ def test_full_profile_overview_puts_the_best_svm_row_on_top_and_marks_the_bar():
     labels = [t.get_text() for t in ax.get_yticklabels()]  # bottom to top
     assert labels == ["simclr (cnn)  n=2", "mae (cnn)  n=2", "vicreg (cnn)\ntemporal_bins=4  n=2"]
     assert [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() == "--"] == [0.85]
+
+
+def test_baseline_comparison_names_the_rows_at_or_below_the_untrained_encoder():
+    import pandas as pd
+
+    from sslts.chapters import baseline_comparison
+
+    def rows(method, dataset, setting, accuracies):
+        return [{"method": method, "dataset": dataset, "encoder": "cnn", "setting": setting, "protocol": "linear",
+                 "label_fraction": 1.0, "seed": s, "accuracy": a} for s, a in enumerate(accuracies)]
+
+    frame = pd.DataFrame(rows("random_init", "uwave", "defaults", [0.80, 0.84]) + rows("simclr", "uwave", "defaults", [0.81, 0.81])
+                         + rows("vicreg", "uwave", "temporal_bins=4", [0.90, 0.86])
+                         + rows("random_init", "har", "defaults", [0.5]) + rows("simclr", "har", "defaults", [0.9]))
+    text = baseline_comparison(frame)
+    assert ("Not above the untrained encoder's linear probe on uwave (0.820): SimCLR (cnn, defaults) 0.810 "
+            "(1 of 2 method settings).") in text
+    assert "On har, every method setting beats the untrained encoder's linear probe (0.500)." in text

@@ -310,9 +310,34 @@ def full_profile_summary(methods: list[str] | None, root: str | Path | None = No
             f"(pre-training and all evaluations): {timing}.")
     text += (" The *setting* column names what a row's runs change from today's defaults of the method "
              "(`defaults`: nothing); runs of different settings are never averaged together.")
-    text += " " + peer_comparison(frame)
+    text += " " + peer_comparison(frame) + " " + baseline_comparison(frame)
     # Records of different settings stay in separate rows, never averaged together.
     return summary_table(frame, index=("dataset", "method", "encoder", "setting")), text
+
+
+def baseline_comparison(frame: pd.DataFrame, protocol: str = "linear") -> str:
+    """Which method rows (method, encoder, setting) do not beat the untrained encoder's probe, in words.
+
+    The random-init encoder under the same probe is the floor a pre-training must clear to have
+    learned anything useful; a mean over seeds at or below it is named with both numbers.
+    """
+    rows = frame[(frame["label_fraction"] == 1.0) & (frame["protocol"] == protocol)]
+    means = rows.groupby(["dataset", "method", "encoder", "setting"])["accuracy"].mean()
+    lines = []
+    for dataset, part in means.groupby(level="dataset"):
+        base = part[part.index.get_level_values("method") == "random_init"]
+        learned = part[part.index.get_level_values("method") != "random_init"]
+        if base.empty or learned.empty:
+            continue
+        floor = float(base.max())
+        below = [f"{method_label(m)} ({e}, {s}) {v:.3f}" for (_, m, e, s), v in learned.items() if v <= floor]
+        if below:
+            lines.append(f"Not above the untrained encoder's {protocol} probe on {dataset} ({floor:.3f}): "
+                         f"{'; '.join(below)} ({len(below)} of {len(learned)} method settings).")
+        else:
+            lines.append(f"On {dataset}, every method setting beats the untrained encoder's {protocol} probe "
+                         f"({floor:.3f}).")
+    return " ".join(lines)
 
 
 # Left out of setting labels: the seed varies within a row, and the encoder has its own column.
