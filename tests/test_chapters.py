@@ -265,3 +265,19 @@ def test_baseline_comparison_names_the_rows_at_or_below_the_untrained_encoder():
     assert ("Not above the untrained encoder's linear probe on uwave (0.820): SimCLR (cnn, defaults) 0.810 "
             "(1 of 2 method settings).") in text
     assert "On har, every method setting beats the untrained encoder's linear probe (0.500)." in text
+
+
+def test_setting_effects_sets_each_setting_next_to_the_defaults():
+    import pandas as pd
+
+    from sslts.chapters import setting_effects
+
+    def rows(method, setting, accuracies):
+        return [{"method": method, "dataset": "uwave", "encoder": "cnn", "setting": setting, "protocol": "svm",
+                 "label_fraction": 1.0, "seed": s, "accuracy": a} for s, a in enumerate(accuracies)]
+
+    frame = pd.DataFrame(rows("simclr", "defaults", [0.78, 0.80]) + rows("simclr", "temporal_bins=4", [0.9])
+                         + rows("vicreg", "temporal_bins=4", [0.9]))  # no defaults: nothing to compare
+    assert setting_effects(frame) == ("Settings compared: SimCLR (cnn) on uwave, svm protocol: defaults 0.790 (n=2); "
+                                      "temporal_bins=4 0.900 (n=1).")
+    assert setting_effects(frame[frame["method"] == "vicreg"]) == ""

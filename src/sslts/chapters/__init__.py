@@ -310,7 +310,7 @@ def full_profile_summary(methods: list[str] | None, root: str | Path | None = No
             f"(pre-training and all evaluations): {timing}.")
     text += (" The *setting* column names what a row's runs change from today's defaults of the method "
              "(`defaults`: nothing); runs of different settings are never averaged together.")
-    text += " " + peer_comparison(frame) + " " + baseline_comparison(frame)
+    text += " " + " ".join(filter(None, (peer_comparison(frame), baseline_comparison(frame), setting_effects(frame))))
     # Records of different settings stay in separate rows, never averaged together.
     return summary_table(frame, index=("dataset", "method", "encoder", "setting")), text
 
@@ -338,6 +338,20 @@ def baseline_comparison(frame: pd.DataFrame, protocol: str = "linear") -> str:
             lines.append(f"On {dataset}, every method setting beats the untrained encoder's {protocol} probe "
                          f"({floor:.3f}).")
     return " ".join(lines)
+
+
+def setting_effects(frame: pd.DataFrame, protocol: str = "svm") -> str:
+    """For each method run both at its defaults and in other settings, the mean accuracies side by side."""
+    rows = frame[(frame["label_fraction"] == 1.0) & (frame["protocol"] == protocol)]
+    means = rows.groupby(["dataset", "method", "encoder", "setting"])["accuracy"].agg(["mean", "count"])
+    lines = []
+    for (dataset, method, encoder), part in means.groupby(level=["dataset", "method", "encoder"]):
+        settings = part.index.get_level_values("setting")
+        if "defaults" not in settings or len(settings) < 2:
+            continue
+        cells = [f"{s} {r['mean']:.3f} (n={int(r['count'])})" for (*_, s), r in part.iterrows()]
+        lines.append(f"{method_label(method)} ({encoder}) on {dataset}, {protocol} protocol: {'; '.join(cells)}.")
+    return ("Settings compared: " + " ".join(lines)) if lines else ""
 
 
 # Left out of setting labels: the seed varies within a row, and the encoder has its own column.
