@@ -73,12 +73,29 @@ def test_peer_comparison_uses_the_best_mean_over_seeds_and_says_whether_it_beats
     frame = pd.DataFrame(rows("simclr", "uwave", "svm", [0.93, 0.89]) + rows("vicreg", "uwave", "svm", [0.92, 0.92])
                          + rows("vicreg", "uwave", "linear", [0.99, 0.99])  # not the UWave protocol
                          + rows("random_init", "har", "svm", [0.99]) + rows("simclr", "har", "linear", [0.93, 0.92]))
-    text = peer_comparison(frame)
-    assert "On uwave, the best mean is VICReg (cnn, defaults) with the svm protocol, 0.920 over 2 seeds: " \
+    text = peer_comparison(frame, min_seeds=2)
+    assert "On uwave, the best mean is VICReg (cnn, defaults) with the svm protocol, 0.920 ± 0.000 over 2 seeds: " \
            "it beats the bar of 0.919" in text
-    assert "On har, the best mean is SimCLR (cnn, defaults) with the linear protocol, 0.925 over 2 seeds: " \
+    assert "On har, the best mean is SimCLR (cnn, defaults) with the linear protocol, 0.925 ± 0.007 over 2 seeds: " \
            "it does not beat the bar of 0.930" in text
-    assert peer_comparison(frame[frame["dataset"] == "har"]).count("On ") == 1
+    assert peer_comparison(frame[frame["dataset"] == "har"], min_seeds=2).count("On ") == 1
+
+
+def test_peer_comparison_does_not_count_a_better_row_with_too_few_seeds():
+    import pandas as pd
+
+    from sslts.chapters import peer_comparison
+
+    def rows(method, accuracies):
+        return [{"method": method, "dataset": "har", "encoder": "cnn", "setting": "defaults", "protocol": "svm",
+                 "label_fraction": 1.0, "seed": s, "accuracy": a} for s, a in enumerate(accuracies)]
+
+    text = peer_comparison(pd.DataFrame(rows("simclr", [0.92] * 5) + rows("vicreg", [0.94])))
+    assert "the best mean is SimCLR (cnn, defaults) with the svm protocol, 0.920 ± 0.000 over 5 seeds: " \
+           "it does not beat the bar of 0.930" in text
+    assert "VICReg (cnn, defaults) reaches 0.940 with the svm protocol over 1 seed only, too few to compare" in text
+    only_one = peer_comparison(pd.DataFrame(rows("vicreg", [0.94])))
+    assert only_one.startswith("On har, no method setting has 5 seeds yet to compare with the bar of 0.930")
 
 
 def test_diagnostics_table_indexes_each_run_by_dataset_method_and_seed():
@@ -227,7 +244,7 @@ def test_full_profile_summary_keeps_settings_apart_and_averages_wall_time(tmp_pa
     assert table.loc[("uwave", "vicreg", "cnn", "defaults"), "svm"] == "0.850 ± 0.071 (n=2)"
     assert table.loc[("uwave", "vicreg", "cnn", "extra_pool=True"), "svm"] == "0.950 ± 0.000 (n=1)"
     assert "vicreg on uwave: 1.5 min" in text and "vicreg (extra_pool=True) on uwave: 10.0 min" in text
-    assert "VICReg (cnn, extra_pool=True) with the svm protocol, 0.950 over 1 seed: it beats" in text
+    assert "VICReg (cnn, extra_pool=True) reaches 0.950 with the svm protocol over 1 seed only" in text
 
 
 def test_full_profile_overview_puts_the_best_svm_row_on_top_and_marks_the_bar():
