@@ -31,11 +31,15 @@ few minutes. Writes ``results/benchmarks/ssgan_stability.json`` (atomically) and
 
     python benchmarks/bench_ssgan_stability.py
     python benchmarks/bench_ssgan_stability.py --datasets uwave --variants paper,paper_ttur --seed 1
+    # add a setting to the committed record without re-measuring the others
+    python benchmarks/bench_ssgan_stability.py --datasets uwave --variants slow_d_pool --out new.json \
+        --merge results/benchmarks/ssgan_stability.json
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from dataclasses import replace
@@ -83,10 +87,17 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--har-train", type=int, default=1500, help="HAR training series (stratified)")
     parser.add_argument("--har-budget", type=int, default=30_000, help="HAR series passes")
     parser.add_argument("--out", default=str(ROOT / "results" / "benchmarks" / "ssgan_stability.json"))
+    parser.add_argument("--merge", nargs="+", default=[], metavar="RECORD",
+                        help="also keep the rows of these earlier records (a row measured now replaces theirs); "
+                             "every row keeps the commit, time and device that measured it")
+    parser.add_argument("--no-measure", action="store_true", help="measure nothing: only merge the --merge records")
     args = parser.parse_args(argv)
     unknown = set(args.variants.split(",")) - set(VARIANTS)
     if unknown:
         raise SystemExit(f"unknown variant(s) {sorted(unknown)}; known: {', '.join(VARIANTS)}")
+    if args.no_measure and not args.merge:
+        raise SystemExit("--no-measure needs records to merge (--merge RECORD ...)")
+    earlier = [read_record(path) for path in args.merge]
 
     sys.path.insert(0, str(ROOT / "src"))
     from sslts.atomic import atomic_write_json
@@ -95,16 +106,44 @@ def main(argv: list[str] | None = None) -> dict:
 
     header = (f"{'dataset':<6} {'variant':<11} {'d_saturated':>11} {'d_acc_last':>10} {'fd':>7} {'fd_untrained':>12} "
               f"{'coverage':>8} {'top_share':>9} {'linear':>6} {'seconds':>7}")
+    created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     try:
-        rows = measure(args, header)
+        rows = [] if args.no_measure else measure(args, header)
     except (ValueError, TypeError, DataError) as exc:  # unknown dataset, bad setting, missing data
         raise SystemExit(f"bench_ssgan_stability: {exc}") from None
-    record = {"benchmark": "ssgan_stability", "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "variants": VARIANTS, "har_train": args.har_train, "har_budget": args.har_budget, "rows": rows,
-              **environment()}
+    here = environment()
+    record = {"benchmark": "ssgan_stability", "created_utc": created, "variants": VARIANTS,
+              "har_train": args.har_train, "har_budget": args.har_budget,
+              "rows": merge_rows(*earlier, {"created_utc": created, **here, "rows": rows}), **here}
     atomic_write_json(args.out, record)
     print(f"record: {args.out}")
     return record
+
+
+def read_record(path: str) -> dict:
+    """An earlier stability record, or one message saying why it cannot be merged."""
+    try:
+        record = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SystemExit(f"cannot merge {path}: {exc}") from None
+    if record.get("benchmark") != "ssgan_stability" or not isinstance(record.get("rows"), list):
+        raise SystemExit(f"cannot merge {path}: not an SS-GAN stability record")
+    return record
+
+
+def merge_rows(*records: dict) -> list[dict]:
+    """The rows of ``records``, one per (dataset, variant), later records replacing earlier ones.
+
+    Each row is stamped with the commit, time and device of the record that measured it (rows of a
+    single-run record carry them only in its header), so a merged record keeps every row's provenance.
+    """
+    merged: dict[tuple[str, str], dict] = {}
+    for record in records:
+        for row in record["rows"]:
+            stamped = {"git_commit": record.get("git_commit"), "measured_utc": record.get("created_utc"),
+                       "device": record.get("device"), **row}
+            merged[(row["dataset"], row["variant"])] = stamped
+    return list(merged.values())
 
 
 def measure(args: argparse.Namespace, header: str) -> list[dict]:
