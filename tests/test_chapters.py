@@ -298,3 +298,26 @@ def test_setting_effects_sets_each_setting_next_to_the_defaults():
     assert setting_effects(frame) == ("Settings compared: SimCLR (cnn) on uwave, svm protocol: defaults 0.790 (n=2); "
                                       "temporal_bins=4 0.900 (n=1).")
     assert setting_effects(frame[frame["method"] == "vicreg"]) == ""
+
+
+def test_stability_default_is_read_from_each_rows_configuration(tmp_path):
+    import json
+
+    from sslts.chapters.ssgan import STABILITY_COLUMNS, stability_summary
+
+    base = experiment_config("ssgan", "uwave", 0, resolve("ssgan", "full")).to_dict()
+    bench = {**base, "protocols": ["linear"], "finetune_epochs": 0}  # the benchmark's own shortcuts
+    row = {c: 0.5 for c in STABILITY_COLUMNS} | {"dataset": "uwave", "seed": 0, "train_series": 120, "epochs": 200}
+    record = {"git_commit": "abc1234", "device": "cpu", "created_utc": "2026-11-30",
+              # slow_d leaves extra_pool alone: by its parameters alone it would match either way
+              "variants": {"slow_d": {"lr_d": 5e-5}, "slow_d_pool": {"lr_d": 5e-5, "extra_pool": True}},
+              "rows": [{**row, "variant": "slow_d", "config": bench, "git_commit": "old1234"},
+                       {**row, "variant": "slow_d_pool", "config": {**bench, "extra_pool": True}}]}
+    path = tmp_path / "ssgan_stability.json"
+    path.write_text(json.dumps(record))
+    table, note = stability_summary(str(path))
+    assert table.attrs["default"] == "slow_d"
+    assert "rows measured at `abc1234`, `old1234`" in note
+    record["rows"][0]["config"] = {**bench, "lr_g": 1e-3}  # neither row is today's default any more
+    path.write_text(json.dumps(record))
+    assert stability_summary(str(path))[0].attrs["default"] is None

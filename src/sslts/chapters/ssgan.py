@@ -13,7 +13,7 @@ import pandas as pd
 from ..experiment import ExperimentResult, run_experiment
 from ..params import resolve
 from ..paths import results_dir
-from . import experiment_config
+from . import experiment_config, setting_label
 
 def plain_gan_run(dataset: str, seed: int, P: dict[str, Any]) -> ExperimentResult:
     """The SS-GAN chapter's GAN without the auxiliary task (``alpha = beta = 0``), pre-trained exactly
@@ -106,18 +106,33 @@ def stability_summary(path: str | None = None) -> tuple[pd.DataFrame | None, str
     record = json.loads(file.read_text())
     table = pd.DataFrame(record["rows"]).set_index(["dataset", "variant"])[STABILITY_COLUMNS]
     # Which benchmarked setting the chapter's defaults are today (read by stability_findings).
-    defaults = resolve("ssgan", "full")
-    table.attrs["default"] = next((name for name, params in record["variants"].items()
-                                   if all(defaults.get(k) == v for k, v in params.items())), None)
+    table.attrs["default"] = next((row["variant"] for row in record["rows"]
+                                   if _is_default_setting(row, record["variants"][row["variant"]])), None)
     settings = "; ".join(f"**{name}**: " + ", ".join(f"{k} = {v}" for k, v in params.items())
                          for name, params in record["variants"].items() if name in table.index.get_level_values(1))
     sizes = "; ".join(sorted({f"{r['dataset']}: {r['train_series']} training series, {r['epochs']} epochs"
                               for r in record["rows"]}))
+    commits = sorted({row.get("git_commit") or record["git_commit"] for row in record["rows"]})
     note = (f"From the committed record `results/benchmarks/{file.name}`, written at commit "
-            f"`{record['git_commit']}` on {record['device']} ({record['created_utc']}), seed "
+            f"`{record['git_commit']}` on {record['device']} ({record['created_utc']}; rows measured at "
+            f"{', '.join(f'`{c}`' for c in commits)}), seed "
             f"{record['rows'][0]['seed']} ({sizes}; every other setting the full profile's). Settings: "
             f"{settings}.")
     return table, note
+
+
+# What the benchmark itself changes for speed (probes, budgets), not a setting of the method.
+_BENCHMARK_KEYS = ("max_train", "pretrain_budget", "protocols", "label_fractions", "finetune_epochs")
+
+
+def _is_default_setting(row: dict[str, Any], params: dict[str, Any]) -> bool:
+    """Whether a benchmark row ran the chapter's defaults of today: by its full configuration where
+    the row has one (a setting the variant leaves alone counts too), else by the variant's parameters."""
+    if "config" not in row:
+        defaults = resolve("ssgan", "full")
+        return all(defaults.get(k) == v for k, v in params.items())
+    label = setting_label(row["config"])
+    return label == "defaults" or all(part.split("=")[0] in _BENCHMARK_KEYS for part in label.split(", "))
 
 
 def stability_findings(table: pd.DataFrame, default: str | None = "slow_d", baseline: str = "paper") -> str:
