@@ -206,11 +206,12 @@ def test_stability_summary_names_the_setting_that_matches_the_current_defaults(t
     path = tmp_path / "ssgan_stability.json"
     path.write_text(json.dumps(record))
     table, _ = stability_summary(str(path))
-    assert table.attrs["default"] == "slower"  # lr_d 5e-5, lr_g 2e-4: the chapter's defaults
+    assert table.attrs["default"] == {"har": "slower"}  # lr_d 5e-5, lr_g 2e-4: the chapter's defaults
     assert "the default (slower) against the paper's equal rates (equal)" in stability_findings(table, baseline="equal")
     record["variants"]["slower"]["lr_d"] = 1e-3
     path.write_text(json.dumps(record))
-    assert "None of the benchmarked settings" in stability_findings(stability_summary(str(path))[0])
+    assert "On **har**, none of the benchmarked settings is the chapter's current default" in \
+        stability_findings(stability_summary(str(path))[0])
 
 
 def _full_record(config, seed: int, svm: float, total_s: float) -> dict:
@@ -305,19 +306,23 @@ def test_stability_default_is_read_from_each_rows_configuration(tmp_path):
 
     from sslts.chapters.ssgan import STABILITY_COLUMNS, stability_summary
 
-    base = experiment_config("ssgan", "uwave", 0, resolve("ssgan", "full")).to_dict()
-    bench = {**base, "protocols": ["linear"], "finetune_epochs": 0}  # the benchmark's own shortcuts
-    row = {c: 0.5 for c in STABILITY_COLUMNS} | {"dataset": "uwave", "seed": 0, "train_series": 120, "epochs": 200}
+    uwave = experiment_config("ssgan", "uwave", 0, resolve("ssgan", "full")).to_dict()
+    har = experiment_config("ssgan", "har", 0, resolve("ssgan", "full")).to_dict()
+    assert uwave["extra_pool"] and not har["extra_pool"]  # the pool exists for UWave only
+    shortcuts = {"protocols": ["linear"], "finetune_epochs": 0}  # the benchmark's own, not settings
+    row = {c: 0.5 for c in STABILITY_COLUMNS} | {"seed": 0, "train_series": 120, "epochs": 200}
     record = {"git_commit": "abc1234", "device": "cpu", "created_utc": "2026-11-30",
               # slow_d leaves extra_pool alone: by its parameters alone it would match either way
               "variants": {"slow_d": {"lr_d": 5e-5}, "slow_d_pool": {"lr_d": 5e-5, "extra_pool": True}},
-              "rows": [{**row, "variant": "slow_d", "config": bench, "git_commit": "old1234"},
-                       {**row, "variant": "slow_d_pool", "config": {**bench, "extra_pool": True}}]}
+              "rows": [{**row, "dataset": "uwave", "variant": "slow_d", "git_commit": "old1234",
+                        "config": {**uwave, **shortcuts, "extra_pool": False}},
+                       {**row, "dataset": "uwave", "variant": "slow_d_pool", "config": {**uwave, **shortcuts}},
+                       {**row, "dataset": "har", "variant": "slow_d", "config": {**har, **shortcuts}}]}
     path = tmp_path / "ssgan_stability.json"
     path.write_text(json.dumps(record))
     table, note = stability_summary(str(path))
-    assert table.attrs["default"] == "slow_d"
+    assert table.attrs["default"] == {"uwave": "slow_d_pool", "har": "slow_d"}
     assert "rows measured at `abc1234`, `old1234`" in note
-    record["rows"][0]["config"] = {**bench, "lr_g": 1e-3}  # neither row is today's default any more
+    record["rows"][1]["config"]["lr_g"] = 1e-3  # UWave has no row of today's defaults any more
     path.write_text(json.dumps(record))
-    assert stability_summary(str(path))[0].attrs["default"] is None
+    assert stability_summary(str(path))[0].attrs["default"] == {"har": "slow_d"}

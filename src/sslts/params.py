@@ -221,6 +221,11 @@ CHAPTERS.update({
                             "mode collapse)"),
         batch_fraction=Param(float, 0.25, "share of each batch SS-GAN uses per step (0.25: the compute of a "
                              "two-view method)", low=0.01, high=1.0),
+        # On UWave's 120 training series the discriminator wins almost every epoch; the unlabelled
+        # pool of the full UWave set (the UEA test gestures left out) keeps it from memorising them
+        # (bench_ssgan_stability, slow_d_pool). Off in the smoke profile, which only checks the code.
+        extra_pool=Param(bool, True, "pre-train on UWave's unlabelled extra pool too (the full UWave set "
+                         "without the UEA test gestures; ignored for other datasets)", by_profile={"smoke": False}),
         fidelity_epochs=Param(int, 30, "epochs of the supervised classifier whose features score sample "
                               "quality (at least finetune_min_steps steps)", low=1, high=1000,
                               by_profile={"smoke": 1, "quick": 10}),
