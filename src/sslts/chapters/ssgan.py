@@ -113,8 +113,12 @@ def stability_summary(path: str | None = None) -> tuple[pd.DataFrame | None, str
             table.attrs["default"].setdefault(row["dataset"], row["variant"])
     settings = "; ".join(f"**{name}**: " + ", ".join(f"{k} = {v}" for k, v in params.items())
                          for name, params in record["variants"].items() if name in table.index.get_level_values(1))
-    sizes = "; ".join(sorted({f"{r['dataset']}: {r['train_series']} training series, {r['epochs']} epochs"
-                              for r in record["rows"]}))
+    def size(r: dict[str, Any]) -> str:
+        pool = r.get("pretrain_series", r["train_series"])
+        extra = f" ({r['variant']}: {pool} pre-training series)" if pool != r["train_series"] else ""
+        return f"{r['dataset']}: {r['train_series']} training series{extra}, {r['epochs']} epochs"
+
+    sizes = "; ".join(sorted({size(r) for r in record["rows"]}))
     commits = sorted({row.get("git_commit") or record["git_commit"] for row in record["rows"]})
     note = (f"From the committed record `results/benchmarks/{file.name}`, written at commit "
             f"`{record['git_commit']}` on {record['device']} ({record['created_utc']}; rows measured at "
