@@ -59,7 +59,6 @@ def records_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
     rows = []
     for record in records:
         identity = {k: record["config"][k] for k in IDENTITY}
-        identity["temporal_bins"] = record["config"].get("encoder_params", {}).get("temporal_bins", 1)
         for evaluation in record["evaluations"]:
             rows.append({**identity, "pretrain_s": record["timing"]["pretrain_s"],
                          "total_s": record["timing"]["total_s"], **evaluation})

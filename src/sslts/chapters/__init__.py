@@ -311,8 +311,13 @@ def full_profile_summary(methods: list[str] | None, root: str | Path | None = No
     text += (" The *setting* column names what a row's runs change from today's defaults of the method "
              "(`defaults`: nothing); runs of different settings are never averaged together.")
     text += " " + " ".join(filter(None, (peer_comparison(frame), baseline_comparison(frame), setting_effects(frame))))
-    # Records of different settings stay in separate rows, never averaged together.
     return summary_table(frame, index=("dataset", "method", "encoder", "setting")), text
+
+
+def _setting_stats(frame: pd.DataFrame, protocols: tuple[str, ...], by: tuple[str, ...]) -> pd.DataFrame:
+    """Mean, std and seed count of the all-labels accuracy per ``by`` (a setting is one row)."""
+    rows = frame[(frame["label_fraction"] == 1.0) & frame["protocol"].isin(protocols)]
+    return rows.groupby(list(by))["accuracy"].agg(["mean", "std", "count"])
 
 
 def baseline_comparison(frame: pd.DataFrame, protocol: str = "linear") -> str:
@@ -321,8 +326,7 @@ def baseline_comparison(frame: pd.DataFrame, protocol: str = "linear") -> str:
     The random-init encoder under the same probe is the floor a pre-training must clear to have
     learned anything useful; a mean over seeds at or below it is named with both numbers.
     """
-    rows = frame[(frame["label_fraction"] == 1.0) & (frame["protocol"] == protocol)]
-    means = rows.groupby(["dataset", "method", "encoder", "setting"])["accuracy"].mean()
+    means = _setting_stats(frame, (protocol,), ("dataset", "method", "encoder", "setting"))["mean"]
     lines = []
     for dataset, part in means.groupby(level="dataset"):
         base = part[part.index.get_level_values("method") == "random_init"]
@@ -342,8 +346,7 @@ def baseline_comparison(frame: pd.DataFrame, protocol: str = "linear") -> str:
 
 def setting_effects(frame: pd.DataFrame, protocol: str = "svm") -> str:
     """For each method run both at its defaults and in other settings, the mean accuracies side by side."""
-    rows = frame[(frame["label_fraction"] == 1.0) & (frame["protocol"] == protocol)]
-    means = rows.groupby(["dataset", "method", "encoder", "setting"])["accuracy"].agg(["mean", "count"])
+    means = _setting_stats(frame, (protocol,), ("dataset", "method", "encoder", "setting"))
     lines = []
     for (dataset, method, encoder), part in means.groupby(level=["dataset", "method", "encoder"]):
         settings = part.index.get_level_values("setting")
@@ -403,12 +406,12 @@ def peer_comparison(frame: pd.DataFrame, min_seeds: int = 5) -> str:
     bar; a better row with fewer seeds is named as such, not as a result.
     """
     lines = []
-    learned = frame[(frame["label_fraction"] == 1.0) & (frame["method"] != "random_init")]
+    learned = frame[frame["method"] != "random_init"]
     for dataset, (protocols, bar, source) in PEER_BARS.items():
-        rows = learned[(learned["dataset"] == dataset) & learned["protocol"].isin(protocols)]
-        if rows.empty:
+        means = _setting_stats(learned[learned["dataset"] == dataset], protocols,
+                               ("method", "encoder", "setting", "protocol"))
+        if means.empty:
             continue
-        means = rows.groupby(["method", "encoder", "setting", "protocol"])["accuracy"].agg(["mean", "std", "count"])
         complete = means[means["count"] >= min_seeds]
         if complete.empty:
             lines.append(f"On {dataset}, no method setting has {min_seeds} seeds yet to compare with the bar of "
