@@ -84,6 +84,30 @@ def test_max_train_caps_the_training_split_stratified(waves):
     assert np.bincount(result.train.y).tolist() == [5, 5]
 
 
+def test_max_train_caps_the_extra_pool_too(waves, monkeypatch):
+    import sslts.experiment as experiment
+    from sslts.data import load_dataset
+
+    # Waves stands in for UWave: its own train and test splits are its "extra pool".
+    monkeypatch.setitem(experiment.EXTRA_POOLS, "Waves", "Waves")
+    monkeypatch.setattr(experiment, "exclude_uea_test", lambda data: data)
+    train = load_dataset("Waves", "train")
+    everything = np.concatenate([train.X, load_dataset("Waves", "test").X])
+
+    pool, parts = experiment._pretrain_pool(_config(extra_pool=True, max_train=0), train)
+    assert pool.shape == (40 + 80, 2, 32) and len(parts) == 2  # 0: the whole pool
+
+    capped, parts = experiment._pretrain_pool(_config(extra_pool=True, max_train=12), train)
+    assert capped.shape == (40 + 12, 2, 32) and len(parts) == 2  # the checksums still cover both files
+    extra = capped[40:]
+    rows = {row.tobytes() for row in everything}
+    assert all(row.tobytes() in rows for row in extra)  # real pool series, none repeated
+    assert len({row.tobytes() for row in extra}) == 12
+    again, _ = experiment._pretrain_pool(_config(extra_pool=True, max_train=12), train)
+    other, _ = experiment._pretrain_pool(_config(extra_pool=True, max_train=12, seed=1), train)
+    assert np.array_equal(again, capped) and not np.array_equal(other, capped)
+
+
 def test_unknown_method_and_bad_augmentation_fail_before_any_work(waves):
     with pytest.raises(ValueError, match="unknown method 'simclrr'"):
         _config(method="simclrr")

@@ -153,7 +153,14 @@ def _pretrain_pool(config: ExperimentConfig, train: TimeSeriesData) -> tuple[np.
         raise ValueError(f"extra_pool is available for {', '.join(EXTRA_POOLS)} only, not {config.dataset!r}")
     pool_name = EXTRA_POOLS[config.dataset]
     parts = [exclude_uea_test(load_dataset(pool_name, split)) for split in ("train", "test")]
-    return np.concatenate([train.X, *(p.X for p in parts)]), parts
+    extra = np.concatenate([p.X for p in parts])
+    if 0 < config.max_train < len(extra):
+        # max_train caps the unlabelled pool as it caps the labelled split, so the quick profile's
+        # pool costs what its training split does. The pool is unlabelled, so the draw is uniform,
+        # not stratified; the checksums still name the files the draw came from.
+        keep = np.sort(np.random.default_rng(config.seed).choice(len(extra), config.max_train, replace=False))
+        extra = extra[keep]
+    return np.concatenate([train.X, extra]), parts
 
 
 def build_model(config: ExperimentConfig, input_shape: tuple[int, int], n_classes: int | None = None) -> torch.nn.Module:

@@ -108,7 +108,7 @@ def _method_chapter(**method_params: Param) -> dict[str, Param]:
         "augmentations": Param(str, "jitter,scaling,time_warp,crop_resize",
                                "augmentation pipeline: names, or name(p=0.8,sigma=0.05) with probability and strengths",
                                check=_check_augmentations),
-        "max_train": Param(int, 1000, "cap on training series (stratified subsample; 0 = all)", low=0, high=10**7,
+        "max_train": Param(int, 1000, "cap on training series (stratified subsample; 0 = all) and on the extra pool (uniform draw)", low=0, high=10**7,
                            by_profile={"smoke": 96, "full": 0}),
         "max_test": Param(int, 0, "cap on test series (stratified subsample; 0 = all)", low=0, high=10**7,
                           by_profile={"smoke": 96}),
