@@ -98,6 +98,24 @@ def test_peer_comparison_does_not_count_a_better_row_with_too_few_seeds():
     assert only_one.startswith("On har, no method setting has 5 seeds yet to compare with the bar of 0.930")
 
 
+def test_peer_comparison_keeps_methods_that_train_with_labels_apart():
+    import pandas as pd
+
+    from sslts.chapters import peer_comparison
+
+    def rows(method, accuracies):
+        return [{"method": method, "dataset": "har", "encoder": "cnn", "setting": "defaults", "protocol": "svm",
+                 "label_fraction": 1.0, "seed": s, "accuracy": a} for s, a in enumerate(accuracies)]
+
+    # TTT's encoder is trained jointly with a classifier: better than the bar, but not self-supervised.
+    text = peer_comparison(pd.DataFrame(rows("simclr", [0.92] * 5) + rows("ttt", [0.95] * 5)))
+    assert "the best mean is SimCLR (cnn, defaults) with the svm protocol, 0.920 ± 0.000 over 5 seeds: " \
+           "it does not beat the bar" in text
+    assert "On har, TTT (joint training) trains with the labels, so it is not compared with the self-supervised " \
+           "peers; its best mean (cnn, defaults) is 0.950 with the svm protocol over 5 seeds." in text
+    assert "beats" not in text
+
+
 def test_diagnostics_table_indexes_each_run_by_dataset_method_and_seed():
     from types import SimpleNamespace
 
