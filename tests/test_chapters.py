@@ -164,6 +164,53 @@ def test_ttt_shift_table_gives_each_mode_its_gain_over_no_adaptation():
     assert table.loc[("uwave", "gain", 5), "series gain"] == pytest.approx(0.2)
 
 
+def _shift_rows(dataset="har"):
+    """Clean and two corrupted settings; batch TTT gains +0.1 and -0.2 there, single-series +0.3 once."""
+    accuracy = {("none", 0): {"none": 0.9, "batch": 0.9, "series": 0.9},
+                ("gain", 5): {"none": 0.5, "batch": 0.6, "series": 0.8},
+                ("dead_channel", 5): {"none": 0.6, "batch": 0.4, "series": 0.6}}
+    ms = {"none": 0.0, "batch": 2.0, "series": 40.0}
+    return [{"dataset": dataset, "shift": shift, "severity": severity, "mode": mode, "accuracy": a,
+             "extra_ms_per_series": ms[mode], "n_series": 300, "pretrain_epochs": 29, "pretrain_s": 240.0}
+            for (shift, severity), modes in accuracy.items() for mode, a in modes.items()]
+
+
+def test_shift_findings_states_the_mean_gain_and_its_extremes():
+    import pandas as pd
+
+    from sslts.chapters.ttt import shift_findings
+
+    text = shift_findings(pd.DataFrame(_shift_rows()))
+    assert "Over the 2 corrupted settings, batch TTT changes accuracy by -0.050 on average (no adaptation: 0.550); " \
+           "it helps in 1, hurts in 1; its largest change is +0.100 (shift `gain`, severity 5) and its smallest " \
+           "-0.200 (`dead_channel`, severity 5)." in text
+    assert "single-series TTT changes accuracy by +0.150 on average" in text
+    assert "On the uncorrupted subsample, batch TTT changes accuracy by +0.000." in text
+    assert text.endswith("Extra time per series: 2.0 ms for batch TTT and 40.0 ms for single-series TTT.")
+
+
+def test_shift_benchmark_reads_the_record_and_says_when_it_is_missing(tmp_path):
+    import json
+
+    from sslts.chapters.ttt import shift_benchmark
+
+    frame, note = shift_benchmark(tmp_path / "none.json")
+    assert frame is None and "python benchmarks/bench_ttt_shifts.py" in note
+    settings = {"seed": 0, "pretrain_budget": 220000, "adapt_steps": 5, "adapt_optimizer": "sgd", "adapt_lr": 0.005,
+                "adapt_batch": 64, "adapt_masks": 16, "severities": [5]}
+    record = {"git_commit": "abc1234", "device": "cpu: test", "created_utc": "2026-12-01T00:00:00+00:00",
+              "settings": settings, "rows": _shift_rows(), "load_average_1min": {"before": 1.9, "after": 2.0}}
+    (tmp_path / "ttt_shifts.json").write_text(json.dumps(record))
+    frame, note = shift_benchmark(tmp_path / "ttt_shifts.json")
+    assert len(frame) == 9
+    assert "commit `abc1234`" in note and "other work shared the CPU" in note
+    assert "har: 300 test series, 29 epochs of joint training (4.0 min)" in note
+    assert "On **har**: Over the 2 corrupted settings, batch TTT changes accuracy by -0.050" in note
+    record["load_average_1min"]["before"] = 0.1
+    (tmp_path / "ttt_shifts.json").write_text(json.dumps(record))
+    assert "a quiet machine" in shift_benchmark(tmp_path / "ttt_shifts.json")[1]
+
+
 def test_corruption_table_reads_every_strength_from_the_shift_module():
     from sslts.chapters.ttt import corruption_table
     from sslts.shifts import SEVERITY_TABLES, SHIFTS

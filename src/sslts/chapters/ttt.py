@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..experiment import ExperimentResult
+from ..paths import results_dir
 from . import GridResult
 
 TTT_VARIANTS = ("none", "batch", "series", "bn_only", "batch_bn")
@@ -102,8 +105,6 @@ def ttt_discussion(shifts: pd.DataFrame, clean: pd.DataFrame) -> str:
     """What this run says about joint training and test-time training, from its numbers only."""
     parts = []
     for dataset, rows in shifts.groupby("dataset", sort=False):
-        acc = rows.pivot_table(index=["shift", "severity"], columns="mode", values="accuracy")
-        ms = rows.groupby("mode")["extra_ms_per_series"].mean()
         joint = clean.loc[(dataset, "ttt"), "joint classifier"]
         baseline = (dataset, "random_init") in clean.index
         scratch = clean.loc[(dataset, "random_init"), "finetune"] if baseline else np.nan
@@ -114,26 +115,59 @@ def ttt_discussion(shifts: pd.DataFrame, clean: pd.DataFrame) -> str:
                 f"reaches {scratch:.3f}, so in this run joint training with the reconstruction task "
                 f"{'did better' if joint > scratch else 'did not do better'} on clean data ({joint - scratch:+.3f}; "
                 "the training lengths differ, so this is not a controlled comparison). ")
-        shifted = acc.drop(index="none", level=0, errors="ignore")
-        if len(shifted):
-            for mode, name in (("batch", "batch TTT"), ("series", "single-series TTT")):
-                if mode not in shifted:
-                    continue
-                gain = shifted[mode] - shifted["none"]
-                best, worst = gain.idxmax(), gain.idxmin()
-                text += (f"Over the {len(gain)} corrupted settings, {name} changes accuracy by {gain.mean():+.3f} on "
-                         f"average (no adaptation: {shifted['none'].mean():.3f}); it helps in {(gain > 0).sum()}, "
-                         f"hurts in {(gain < 0).sum()}; its largest change is {gain[best]:+.3f} (shift `{best[0]}`, "
-                         f"severity {best[1]}) and its smallest {gain[worst]:+.3f} (`{worst[0]}`, severity "
-                         f"{worst[1]}). ")
-            if "bn_only" in shifted:
-                text += (f"Re-estimating BatchNorm statistics on the test batch alone changes it by "
-                         f"{(shifted['bn_only'] - shifted['none']).mean():+.3f} on average. ")
-        if "none" in acc.index.get_level_values(0):
-            clean_row = acc.loc[("none", 0)]
-            text += (f"On the uncorrupted subsample, batch TTT changes accuracy by "
-                     f"{clean_row.get('batch', np.nan) - clean_row['none']:+.3f}. ")
-        text += (f"Extra time per series: {ms.get('batch', np.nan):.1f} ms for batch TTT and "
-                 f"{ms.get('series', np.nan):.1f} ms for single-series TTT.")
-        parts.append(text)
+        parts.append(text + shift_findings(rows))
     return "\n\n".join(parts)
+
+
+def shift_findings(rows: pd.DataFrame) -> str:
+    """The adaptation gains over the corrupted settings of one dataset's shift rows, in words."""
+    acc = rows.pivot_table(index=["shift", "severity"], columns="mode", values="accuracy")
+    ms = rows.groupby("mode")["extra_ms_per_series"].mean()
+    text = ""
+    shifted = acc.drop(index="none", level=0, errors="ignore")
+    if len(shifted):
+        for mode, name in (("batch", "batch TTT"), ("series", "single-series TTT")):
+            if mode not in shifted:
+                continue
+            gain = shifted[mode] - shifted["none"]
+            best, worst = gain.idxmax(), gain.idxmin()
+            text += (f"Over the {len(gain)} corrupted settings, {name} changes accuracy by {gain.mean():+.3f} on "
+                     f"average (no adaptation: {shifted['none'].mean():.3f}); it helps in {(gain > 0).sum()}, "
+                     f"hurts in {(gain < 0).sum()}; its largest change is {gain[best]:+.3f} (shift `{best[0]}`, "
+                     f"severity {best[1]}) and its smallest {gain[worst]:+.3f} (`{worst[0]}`, severity "
+                     f"{worst[1]}). ")
+        if "bn_only" in shifted:
+            text += (f"Re-estimating BatchNorm statistics on the test batch alone changes it by "
+                     f"{(shifted['bn_only'] - shifted['none']).mean():+.3f} on average. ")
+    if "none" in acc.index.get_level_values(0):
+        clean_row = acc.loc[("none", 0)]
+        text += (f"On the uncorrupted subsample, batch TTT changes accuracy by "
+                 f"{clean_row.get('batch', np.nan) - clean_row['none']:+.3f}. ")
+    return text + (f"Extra time per series: {ms.get('batch', np.nan):.1f} ms for batch TTT and "
+                   f"{ms.get('series', np.nan):.1f} ms for single-series TTT.")
+
+
+def shift_benchmark(path: str | Path | None = None) -> tuple[pd.DataFrame | None, str]:
+    """The committed full-budget shift benchmark (``benchmarks/bench_ttt_shifts.py``):
+    ``(its rows, Markdown note with provenance and findings)``; ``(None, note)`` when missing."""
+    file = Path(path) if path is not None else results_dir() / "benchmarks" / "ttt_shifts.json"
+    if not file.is_file():
+        return None, ("No full-budget shift record yet: `python benchmarks/bench_ttt_shifts.py` writes "
+                      "`results/benchmarks/ttt_shifts.json`.")
+    record = json.loads(file.read_text())
+    frame = pd.DataFrame(record["rows"])
+    S = record["settings"]
+    load = record["load_average_1min"]
+    sizes = ", ".join(f"{d}: {int(rows['n_series'].iloc[0])} test series, {int(rows['pretrain_epochs'].iloc[0])} "
+                      f"epochs of joint training ({rows['pretrain_s'].iloc[0] / 60:.1f} min)"
+                      for d, rows in frame.groupby("dataset", sort=False))
+    note = (f"From the committed record `results/benchmarks/{file.name}`, written at commit `{record['git_commit']}` "
+            f"on {record['device']} ({record['created_utc']}; 1-minute load average {load['before']:.1f} when it "
+            f"started: {'other work shared the CPU, which lengthens the times' if load['before'] > 0.5 else 'a quiet machine'}"
+            f"), seed {S['seed']}, "
+            f"{S['pretrain_budget']:,} series passes ({sizes}). Adaptation: {S['adapt_steps']} "
+            f"{S['adapt_optimizer'].upper()} step(s), learning rate {S['adapt_lr']:g}, batches of {S['adapt_batch']} "
+            f"series, {S['adapt_masks']} masks per single series; severities "
+            f"{', '.join(map(str, S['severities']))}.")
+    findings = " ".join(f"On **{d}**: {shift_findings(rows)}" for d, rows in frame.groupby("dataset", sort=False))
+    return frame, f"{note}\n\n{findings}"
