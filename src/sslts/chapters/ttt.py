@@ -162,9 +162,9 @@ def shift_benchmark(path: str | Path | None = None) -> tuple[pd.DataFrame | None
                       f"epochs of joint training ({rows['pretrain_s'].iloc[0] / 60:.1f} min)"
                       for d, rows in frame.groupby("dataset", sort=False))
     note = (f"From the committed record `results/benchmarks/{file.name}`, written at commit `{record['git_commit']}` "
-            f"on {record['device']} ({record['created_utc']}; 1-minute load average {load['before']:.1f} when it "
-            f"started: {'other work shared the CPU, which lengthens the times' if load['before'] > 0.5 else 'a quiet machine'}"
-            f"), seed {S['seed']}, "
+            f"on {record['device']} ({record['created_utc']}; 1-minute load average when it started "
+            f"{load['before']:.1f}, which also counts work that ended within the minute before; other work on the "
+            f"CPU lengthens the times per series), seed {S['seed']}, "
             f"{S['pretrain_budget']:,} series passes ({sizes}). Adaptation: {S['adapt_steps']} "
             f"{S['adapt_optimizer'].upper()} step(s), learning rate {S['adapt_lr']:g}, batches of {S['adapt_batch']} "
             f"series, {S['adapt_masks']} masks per single series; severities "
