@@ -98,6 +98,23 @@ def test_peer_comparison_does_not_count_a_better_row_with_too_few_seeds():
     assert only_one.startswith("On har, no method setting has 5 seeds yet to compare with the bar of 0.930")
 
 
+def test_peer_comparison_sets_the_untrained_encoder_under_the_same_protocol_next_to_the_best():
+    import pandas as pd
+
+    from sslts.chapters import peer_comparison
+
+    def rows(method, protocol, accuracies):
+        return [{"method": method, "dataset": "har", "encoder": "cnn", "setting": "defaults", "protocol": protocol,
+                 "label_fraction": 1.0, "seed": s, "accuracy": a} for s, a in enumerate(accuracies)]
+
+    frame = pd.DataFrame(rows("vicreg", "svm", [0.95, 0.93]) + rows("random_init", "svm", [0.90, 0.92])
+                         + rows("random_init", "linear", [0.80, 0.80]))
+    text = peer_comparison(frame, min_seeds=2)
+    assert "it beats the bar of 0.930" in text
+    assert "The untrained encoder reaches 0.910 ± 0.014 with the same protocol (2 seeds)." in text
+    assert "0.800" not in text  # the linear probe is not the winning protocol
+
+
 def test_peer_comparison_keeps_methods_that_train_with_labels_apart():
     import pandas as pd
 

@@ -414,8 +414,10 @@ def peer_comparison(frame: pd.DataFrame, min_seeds: int = 5) -> str:
     for dataset, (protocols, bar, source) in PEER_BARS.items():
         means = _setting_stats(learned[learned["dataset"] == dataset], protocols,
                                ("method", "encoder", "setting", "protocol"))
+        untrained = _setting_stats(frame[(frame["method"] == "random_init") & (frame["dataset"] == dataset)],
+                                   protocols, ("protocol",))
         if not means.empty:
-            lines += _bar_verdict(dataset, means, bar, source, min_seeds)
+            lines += _bar_verdict(dataset, means, bar, source, min_seeds, untrained)
         supervised = _setting_stats(frame[with_labels & (frame["dataset"] == dataset)], protocols,
                                     ("method", "encoder", "setting", "protocol"))
         for method, rows in supervised.groupby(level="method"):
@@ -430,8 +432,11 @@ def _seeds(count: float) -> str:
     return f"{int(count)} seed{'s' if count != 1 else ''}"
 
 
-def _bar_verdict(dataset: str, means: pd.DataFrame, bar: float, source: str, min_seeds: int) -> list[str]:
-    """Whether the best mean with ``min_seeds`` seeds beats ``bar``; better rows with fewer seeds named."""
+def _bar_verdict(dataset: str, means: pd.DataFrame, bar: float, source: str, min_seeds: int,
+                 untrained: pd.DataFrame) -> list[str]:
+    """Whether the best mean with ``min_seeds`` seeds beats ``bar``, next to the untrained encoder's
+    mean under the same protocol (``untrained``, indexed by protocol); better rows with fewer seeds
+    named."""
     lines = []
     complete = means[means["count"] >= min_seeds]
     if complete.empty:
@@ -443,6 +448,10 @@ def _bar_verdict(dataset: str, means: pd.DataFrame, bar: float, source: str, min
         lines.append(f"On {dataset}, the best mean is {method_label(method)} ({encoder}, {setting}) "
                      f"with the {protocol} protocol, {best['mean']:.3f} ± {best['std']:.3f} over "
                      f"{int(best['count'])} seeds: it {verdict} the bar of {bar:.3f}, {source}.")
+        if protocol in untrained.index:  # how much of the bar an encoder that learned nothing clears
+            floor = untrained.loc[protocol]
+            lines.append(f"The untrained encoder reaches {floor['mean']:.3f} ± {floor['std']:.3f} with the same "
+                         f"protocol ({_seeds(floor['count'])}).")
     partial = means[(means["count"] < min_seeds) & (means["mean"] > (complete["mean"].max() if len(complete) else -1))]
     for (method, encoder, setting, protocol), row in partial.iterrows():
         lines.append(f"{method_label(method)} ({encoder}, {setting}) reaches {row['mean']:.3f} with the {protocol} "
