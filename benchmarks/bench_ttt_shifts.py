@@ -57,14 +57,13 @@ def main(argv: list[str] | None = None) -> dict:
     from sslts.atomic import atomic_write_json
     from sslts.chapters.ttt import ttt_shift_table
     from sslts.data import DataError
-    from sslts.params import ParameterError
     from sslts.provenance import environment
 
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     load_before = os.getloadavg()[0]
     try:
         rows, settings = measure(args)
-    except (ValueError, TypeError, DataError, ParameterError) as exc:  # bad option, unknown dataset, no data
+    except (ValueError, TypeError, DataError) as exc:  # bad option (ParameterError too), unknown dataset, no data
         raise SystemExit(f"bench_ttt_shifts: {exc}") from None
     record = {"benchmark": "ttt_shifts", "created_utc": created, "settings": settings, "rows": rows,
               "load_average_1min": {"before": load_before, "after": os.getloadavg()[0]}, **environment()}
