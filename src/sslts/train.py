@@ -38,6 +38,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from sslts.allocator import tune_cpu_allocator
 from sslts.atomic import atomic_write_bytes
 from sslts.methods.base import Augment, ConfigBase, SSLMethod, StepContext
 
@@ -287,6 +288,8 @@ def pretrain(
     _check_inputs(method, X, augment, config)
     _check_labels(method, X, y)
     device = resolve_device(config.device)
+    if device.type == "cpu":
+        tune_cpu_allocator()  # keeps each batch's freed blocks for the next; see sslts.allocator
     amp = config.amp and device.type == "cuda"
     n = X.shape[0]
     batch_size = min(config.batch_size, n)

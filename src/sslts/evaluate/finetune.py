@@ -19,6 +19,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, TensorDataset
 from tqdm import tqdm
 
+from ..allocator import tune_cpu_allocator
 from .embed import embed, resolve_device
 from .fractions import label_fraction_indices
 from .metrics import as_labels, classification_metrics, softmax
@@ -166,6 +167,8 @@ def finetune(
         idx = label_fraction_indices(ytr, train_fraction, seed)
         Xtr, ytr = Xtr[idx], ytr[idx]
     dev = resolve_device(device)
+    if dev.type == "cpu":
+        tune_cpu_allocator()
 
     data = TensorDataset(torch.from_numpy(np.ascontiguousarray(Xtr, dtype=np.float32)),
                          torch.from_numpy(ytr))

@@ -1,0 +1,83 @@
+"""The CPU allocator setting: what it asks glibc for, when it does nothing, and that it acts once."""
+
+import platform
+
+import numpy as np
+import pytest
+
+from sslts import allocator
+from sslts.provenance import environment
+
+
+class FakeLibc:
+    """Records mallopt calls; answers 1 (accepted) unless told to refuse."""
+
+    def __init__(self, accept: bool = True) -> None:
+        self.calls: list[tuple[int, int]] = []
+        self.accept = accept
+
+    def mallopt(self, param: int, value: int) -> int:
+        self.calls.append((param, value))
+        return int(self.accept)
+
+
+@pytest.fixture
+def fresh(monkeypatch):
+    """A process whose allocator has not been decided yet, with a fake libc."""
+    monkeypatch.setattr(allocator, "_state", None)
+    monkeypatch.delenv(allocator.ENV_VAR, raising=False)
+    libc = FakeLibc()
+    monkeypatch.setattr(allocator, "_libc", lambda: libc)
+    return libc
+
+
+def test_tuning_sets_the_mmap_then_the_trim_threshold_once(fresh):
+    assert allocator.allocator_state() == "default"
+    state = allocator.tune_cpu_allocator()
+    # mallopt's parameter numbers in glibc's <malloc.h>: M_MMAP_THRESHOLD -3, M_TRIM_THRESHOLD -1
+    assert fresh.calls == [(-3, 16 * 2**20), (-1, 64 * 2**20)]
+    assert state == "glibc malloc, mmap threshold 16 MiB, trim threshold 64 MiB"
+    assert allocator.allocator_state() == state
+    assert allocator.tune_cpu_allocator() == state
+    assert len(fresh.calls) == 2                     # the second call changes nothing
+
+
+def test_the_environment_variable_turns_it_off(fresh, monkeypatch):
+    monkeypatch.setenv(allocator.ENV_VAR, "default")
+    assert allocator.tune_cpu_allocator() == "default"
+    assert fresh.calls == []
+
+
+def test_a_bad_environment_value_is_named_in_the_error(fresh, monkeypatch):
+    monkeypatch.setenv(allocator.ENV_VAR, "jemalloc")
+    with pytest.raises(ValueError, match="SSLTS_CPU_ALLOCATOR must be 'tuned' or 'default', got 'jemalloc'"):
+        allocator.tune_cpu_allocator()
+
+
+def test_a_refused_value_leaves_the_state_default(monkeypatch):
+    monkeypatch.setattr(allocator, "_state", None)
+    monkeypatch.delenv(allocator.ENV_VAR, raising=False)
+    monkeypatch.setattr(allocator, "_libc", lambda: FakeLibc(accept=False))
+    assert allocator.tune_cpu_allocator() == "default"
+
+
+def test_without_glibc_nothing_happens(monkeypatch):
+    monkeypatch.setattr(allocator, "_state", None)
+    monkeypatch.delenv(allocator.ENV_VAR, raising=False)
+    monkeypatch.setattr(allocator, "_libc", lambda: None)
+    assert allocator.tune_cpu_allocator() == "default"
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="needs glibc")
+def test_real_glibc_accepts_the_values_and_memory_still_works(monkeypatch):
+    monkeypatch.setattr(allocator, "_state", None)
+    monkeypatch.delenv(allocator.ENV_VAR, raising=False)
+    assert allocator.tune_cpu_allocator().startswith("glibc malloc")
+    blocks = [np.ones(2**20 // 8 * size) for size in (1, 4, 15, 17)]  # below and above 16 MiB
+    assert [float(b.sum()) for b in blocks] == [float(b.size) for b in blocks]
+
+
+def test_run_records_say_which_allocator_ran(fresh):
+    assert environment()["cpu_allocator"] == "default"
+    allocator.tune_cpu_allocator()
+    assert environment()["cpu_allocator"].startswith("glibc malloc")
