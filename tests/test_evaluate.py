@@ -9,8 +9,13 @@ import numpy as np
 import pytest
 import torch
 from sklearn.datasets import make_circles
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 from torch import nn
 
@@ -120,7 +125,7 @@ def test_linear_probe_tiny_classes():
     two = linear_probe(np.vstack([tz, tz[:2] + 8.0]), np.r_[ty, 2, 2], ez, ey, Cs=grid)
     assert two.best_params["cv_folds"] == 2  # folds shrink to the smallest class (2 samples)
     one = linear_probe(np.vstack([tz, tz[:1] + 8.0]), np.r_[ty, 2], ez, ey, Cs=grid)
-    assert one.best_params == {"C": 1.0, "cv_folds": 0}  # a 1-sample class: no CV, default C
+    assert one.best_params == {"C": 1.0, "cv_folds": 0, "cv_accuracy": None}  # 1-sample class: no CV
     assert len(one.confusion) == 3 and one.accuracy == 1.0
 
 
@@ -138,10 +143,27 @@ def test_svm_beats_linear_on_concentric_circles():
 def test_svm_small_train_skips_search_and_large_train_is_subsampled():
     tz, ty = blobs(10, seed=0, k=3)  # 30 < 50 samples: TS2Vec fits C = inf directly
     small = svm_probe(tz, ty, tz, ty)
-    assert small.best_params == {"C": math.inf, "cv_folds": 0, "n_fit": 30}
+    assert small.best_params == {"C": math.inf, "cv_folds": 0, "n_fit": 30, "cv_accuracy": None}
     tz, ty = blobs(40, seed=0, k=3)
     capped = svm_probe(tz, ty, tz, ty, max_samples=60, seed=3)
     assert capped.best_params["n_fit"] == 60 and capped.best_params["cv_folds"] == 5
+
+
+def test_cv_accuracy_is_the_training_split_score_of_the_chosen_c():
+    """The recorded train-CV accuracy is what scikit-learn's own CV gives at the chosen C."""
+    tz, ty = make_circles(120, noise=0.2, factor=0.5, random_state=0)
+    ez, ey = make_circles(60, noise=0.2, factor=0.5, random_state=1)
+    svm = svm_probe(tz, ty, ez, ey)
+    chosen = SVC(C=svm.best_params["C"], kernel="rbf", gamma="scale", max_iter=10_000_000)
+    assert svm.best_params["cv_accuracy"] == pytest.approx(cross_val_score(chosen, tz, ty, cv=5).mean())
+    assert 0.5 < svm.best_params["cv_accuracy"] < 1.0   # noisy circles: neither chance nor perfect
+    lin = linear_probe(tz, ty, ez, ey, seed=3)
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(C=lin.best_params["C"], max_iter=10_000,
+                                                              random_state=3))
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=3)
+    assert lin.best_params["cv_accuracy"] == pytest.approx(cross_val_score(pipe, tz, ty, cv=folds).mean())
+    blobs_z, blobs_y = blobs(20, seed=0)
+    assert linear_probe(blobs_z, blobs_y, blobs_z, blobs_y).best_params["cv_accuracy"] == 1.0
 
 
 def test_knn_is_cosine_majority_vote():

@@ -34,7 +34,9 @@ class ProbeResult:
 
     ``confusion[i][j]`` counts test samples of class ``i`` predicted as ``j``; ``auroc`` is the
     one-vs-rest macro AUROC (NaN when undefined); ``best_params`` holds the hyper-parameters chosen
-    on the training split and how they were chosen; ``y_pred`` is the ``(n_test,)`` prediction.
+    on the training split and how they were chosen, with their mean cross-validated accuracy on
+    the training split (``cv_accuracy``, ``None`` when no search ran): a score that can compare
+    settings without looking at the test split. ``y_pred`` is the ``(n_test,)`` prediction.
     """
 
     protocol: str
@@ -109,7 +111,8 @@ def linear_probe(train_z: Any, train_y: Any, test_z: Any, test_y: Any, seed: int
         max_iter: lbfgs iterations; generous so that weak regularisation still converges.
 
     Returns:
-        :class:`ProbeResult` with ``best_params = {"C": float, "cv_folds": int}``.
+        :class:`ProbeResult` with
+        ``best_params = {"C": float, "cv_folds": int, "cv_accuracy": float | None}``.
 
     Raises:
         ValueError: on malformed inputs (see :func:`evaluate_embeddings`), ``cv < 2`` or a ``Cs``
@@ -132,9 +135,12 @@ def linear_probe(train_z: Any, train_y: Any, test_z: Any, test_y: Any, seed: int
         search = GridSearchCV(pipe, {"logisticregression__C": list(Cs)}, cv=splitter)
         search.fit(tz, ty)
         clf, C = search.best_estimator_, search.best_params_["logisticregression__C"]
+        cv_accuracy = float(search.best_score_)
     else:
         clf, C, folds = pipe.set_params(logisticregression__C=1.0).fit(tz, ty), 1.0, 0
-    return _result("linear", clf, ez, ey, k, {"C": float(C), "cv_folds": folds}, use_proba=True)
+        cv_accuracy = None
+    best = {"C": float(C), "cv_folds": folds, "cv_accuracy": cv_accuracy}
+    return _result("linear", clf, ez, ey, k, best, use_proba=True)
 
 
 def svm_probe(train_z: Any, train_y: Any, test_z: Any, test_y: Any, seed: int = 0,
@@ -157,8 +163,10 @@ def svm_probe(train_z: Any, train_y: Any, test_z: Any, test_y: Any, seed: int = 
         max_samples: cap on the training samples used for the search (TS2Vec: 10000).
 
     Returns:
-        :class:`ProbeResult` with ``best_params = {"C": float, "cv_folds": int, "n_fit": int}``
-        (``cv_folds == 0`` when the search was skipped; ``n_fit`` samples fitted the final model).
+        :class:`ProbeResult` with
+        ``best_params = {"C": float, "cv_folds": int, "n_fit": int, "cv_accuracy": float | None}``
+        (``cv_folds == 0`` and ``cv_accuracy is None`` when the search was skipped; ``n_fit``
+        samples fitted the final model).
 
     Raises:
         ValueError: on malformed inputs or ``cv < 2``.
@@ -170,6 +178,7 @@ def svm_probe(train_z: Any, train_y: Any, test_z: Any, test_y: Any, seed: int = 
     n, n_cls = ty.size, np.unique(ty).size
     if n // n_cls < 5 or n < 50:
         clf, C, folds, n_fit = svm.fit(tz, ty), float("inf"), 0, n
+        cv_accuracy = None
     else:
         fz, fy = tz, ty
         if n > max_samples:
@@ -177,7 +186,8 @@ def svm_probe(train_z: Any, train_y: Any, test_z: Any, test_y: Any, seed: int = 
                                             stratify=ty)
         search = GridSearchCV(svm, {"C": list(Cs)}, cv=cv).fit(fz, fy)
         clf, C, folds, n_fit = search.best_estimator_, search.best_params_["C"], cv, fy.size
-    best = {"C": float(C), "cv_folds": folds, "n_fit": int(n_fit)}
+        cv_accuracy = float(search.best_score_)
+    best = {"C": float(C), "cv_folds": folds, "n_fit": int(n_fit), "cv_accuracy": cv_accuracy}
     return _result("svm", clf, ez, ey, k, best, use_proba=False)
 
 
