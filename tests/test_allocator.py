@@ -1,11 +1,15 @@
 """The CPU allocator setting: what it asks glibc for, when it does nothing, and that it acts once."""
 
+import os
 import platform
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from sslts import allocator
+from sslts.params import ParameterError
 from sslts.provenance import environment
 
 
@@ -52,6 +56,9 @@ def test_a_bad_environment_value_is_named_in_the_error(fresh, monkeypatch):
     monkeypatch.setenv(allocator.ENV_VAR, "jemalloc")
     with pytest.raises(ValueError, match="SSLTS_CPU_ALLOCATOR must be 'tuned' or 'default', got 'jemalloc'"):
         allocator.tune_cpu_allocator()
+    with pytest.raises(ParameterError):  # the kind the command line prints as one line
+        allocator.tune_cpu_allocator()
+    assert fresh.calls == [] and allocator.allocator_state() == "default"
 
 
 def test_a_refused_value_leaves_the_state_default(monkeypatch):
@@ -81,3 +88,37 @@ def test_run_records_say_which_allocator_ran(fresh):
     assert environment()["cpu_allocator"] == "default"
     allocator.tune_cpu_allocator()
     assert environment()["cpu_allocator"].startswith("glibc malloc")
+
+
+# Activations of 64 series x 32 channels x 128 steps are about 1 MiB: above glibc's default mmap
+# threshold, so the two runs really take their memory from different places.
+_TRAIN_AND_HASH = """
+import hashlib, numpy as np, torch
+from sslts.allocator import allocator_state
+from sslts.augment import build_pipeline
+from sslts.encoders import build_encoder
+from sslts.methods import build_method
+from sslts.train import TrainConfig, pretrain
+torch.manual_seed(0)
+method = build_method("vicreg", build_encoder("cnn", in_channels=2), {"expander_dim": 64})
+X = np.random.default_rng(0).normal(size=(128, 2, 128)).astype(np.float32)
+result = pretrain(method, X, build_pipeline("jitter,time_warp"),
+                  TrainConfig(epochs=2, batch_size=64, warmup_epochs=1, progress=False, num_threads=1))
+weights = hashlib.sha256(b"".join(p.detach().numpy().tobytes() for p in method.parameters()))
+print(allocator_state())
+print(result.loss_history, weights.hexdigest())
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="needs glibc")
+def test_training_gives_the_same_numbers_with_either_allocator():
+    """Only where memory comes from changes: losses and trained weights are bit-identical."""
+    outputs = {}
+    for setting in ("default", "tuned"):
+        env = {**os.environ, allocator.ENV_VAR: setting}
+        done = subprocess.run([sys.executable, "-c", _TRAIN_AND_HASH], env=env, capture_output=True,
+                              text=True, timeout=300, check=True)
+        outputs[setting] = done.stdout.strip().splitlines()[-2:]   # [state, numbers]
+    assert outputs["default"][0] == "default"
+    assert outputs["tuned"][0].startswith("glibc malloc")
+    assert outputs["default"][1] == outputs["tuned"][1]

@@ -26,6 +26,8 @@ import ctypes.util
 import os
 import platform
 
+from .params import ParameterError
+
 __all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "allocator_state", "tune_cpu_allocator"]
 
 MMAP_THRESHOLD = 16 * 2**20  # blocks up to 16 MiB come from the heap, not fresh pages
@@ -52,13 +54,18 @@ def tune_cpu_allocator() -> str:
 
     A no-op (state ``"default"``) outside glibc, when ``SSLTS_CPU_ALLOCATOR=default``, or when
     glibc refuses a value. Safe to call any number of times.
+
+    Raises:
+        ParameterError: ``SSLTS_CPU_ALLOCATOR`` is set to something else.
     """
     global _state
     if _state is not None:
         return _state
     setting = os.environ.get(ENV_VAR, "tuned").strip().lower()
     if setting not in ("tuned", "default"):
-        raise ValueError(f"{ENV_VAR} must be 'tuned' or 'default', got {setting!r}")
+        # a ParameterError, so that the command line prints it as one line
+        raise ParameterError(f"{ENV_VAR} must be 'tuned' or 'default', got {setting!r}; "
+                             f"unset it to use the tuned allocator")
     libc = _libc() if setting == "tuned" else None
     # mmap first: it also fixes the trim threshold's automatic growth, which the second call sets
     if (libc is not None and libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
