@@ -21,11 +21,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
-import platform
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,10 +32,11 @@ import scipy
 import torch
 from scipy.interpolate import CubicSpline
 
-import sslts
 from sslts import augment
 from sslts.allocator import allocator_state, tune_cpu_allocator
+from sslts.atomic import atomic_write_json
 from sslts.augment import AUGMENTATIONS, build_pipeline, default_generator, default_params
+from sslts.provenance import environment
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_SPEEDUP = 20.0
@@ -177,20 +175,6 @@ def measure(x: torch.Tensor, names: list[str], repeats: int, seed: int) -> dict[
             "torch_batched_min_ms": min(batched), "numpy_loop_min_ms": min(loop)}
 
 
-def write_atomic(path: Path, record: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(record, handle, indent=2)
-            handle.write("\n")
-        os.chmod(tmp, 0o644)                      # mkstemp makes it private; records are shared
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batch", type=int, default=256)
@@ -236,23 +220,19 @@ def main(argv: list[str] | None = None) -> dict:
     record = {
         "benchmark": "augment_throughput",
         "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "shape": list(shape), "dtype": "float32", "device": "cpu",
+        "shape": list(shape), "dtype": "float32",
         "repeats": args.repeats, "warmup": 2, "order": "batched and NumPy calls alternate",
         "seed": args.seed, "statistic": "median wall-clock milliseconds per call",
         "pipeline": build_pipeline(names).describe(),
         "defaults": {name: default_params(name) for name in names},
         "timings": rows,
         "target_speedup": TARGET_SPEEDUP, "meets_target": overall >= TARGET_SPEEDUP,
-        "versions": {"sslts": sslts.__version__, "torch": torch.__version__,
-                     "numpy": np.__version__, "scipy": scipy.__version__,
-                     "python": platform.python_version()},
         "machine": {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-                    "allocator": allocator,
-                    "processor": platform.processor() or platform.machine(),
-                    "platform": platform.platform(),
                     "load_average_1min": {"before": load_before[0], "after": load_after[0]}},
+        "scipy": scipy.__version__,  # the NumPy loop's cubic spline
+        **environment("cpu"),        # sslts, git commit, library versions, device, cpu_allocator
     }
-    write_atomic(args.out, record)
+    atomic_write_json(args.out, record)
     print(f"record written to {args.out}")
     return record
 
