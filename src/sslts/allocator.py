@@ -7,7 +7,8 @@ amount is free. A training step on the CPU allocates and frees the same megabyte
 back in and the kernel zeroes them again. Fixed, larger thresholds keep such blocks in the heap
 for reuse. On the 2-core machine the book is built on, this raised pre-training throughput by
 roughly 5 to 25 percent (SimCLR and MAE on HAR) and made the batched augmentation pipeline 1.3
-to 2.5 times as fast and much steadier (9-13 ms instead of 16-24 ms per 256 x 9 x 128 batch);
+to 2.5 times as fast and much steadier (on an idle machine 7.3 ms instead of 12.8 ms per
+256 x 9 x 128 batch);
 ``benchmarks/bench_augment.py --allocator default`` measures it without the change.
 
 PyTorch's CPU performance guide suggests preloading jemalloc or TCMalloc for the same reason; two
