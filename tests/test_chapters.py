@@ -33,6 +33,15 @@ def test_extra_pool_only_applies_to_uwave():
     assert not experiment_config("simclr", "har", 0, P).extra_pool
 
 
+def test_encoder_params_hold_only_what_differs_from_the_cnn_defaults():
+    P = resolve("vicreg", "full")
+    # Default settings add nothing, so records of default runs keep their paths.
+    assert experiment_config("vicreg", "uwave", 0, P).encoder_params == {}
+    P = {**P, "temporal_bins": 4, "pooling": "max"}
+    assert experiment_config("vicreg", "uwave", 0, P).encoder_params == {"temporal_bins": 4, "pooling": "max"}
+    assert experiment_config("vicreg", "uwave", 0, {**P, "temporal_bins": 1}).encoder_params == {"pooling": "max"}
+
+
 def _result(method, dataset, confusion, rank=10.0, spread=0.5):
     record = {
         "config": {"method": method, "dataset": dataset, "encoder": "cnn", "profile": "smoke", "seed": 0},
@@ -306,6 +315,8 @@ def test_setting_label_names_what_differs_from_todays_defaults():
     assert setting_label(vicreg) == "defaults"
     bins = {**vicreg, "extra_pool": True, "encoder_params": {"temporal_bins": 4}}
     assert setting_label(bins) == "extra_pool=True, temporal_bins=4"
+    peaks = {**vicreg, "extra_pool": True, "encoder_params": {"temporal_bins": 4, "pooling": "max"}}
+    assert setting_label(peaks) == "extra_pool=True, pooling=max, temporal_bins=4"
     ssgan = experiment_config("ssgan", "har", 0, resolve("ssgan", "full")).to_dict()
     older = {**ssgan, "method_params": {**ssgan["method_params"], "lr_d": 2e-4}}
     assert setting_label(older) == "lr_d=0.0002"

@@ -142,3 +142,24 @@ def test_cnn_temporal_bins_are_means_over_equal_stretches():
 def test_cnn_temporal_bins_rejects_bad_values():
     with pytest.raises(ValueError, match="temporal_bins must be a positive int"):
         build_encoder("cnn", 2, temporal_bins=0)
+
+
+def test_cnn_max_pooling_takes_each_bins_maximum():
+    torch.manual_seed(0)
+    encoder = build_encoder("cnn", 2, temporal_bins=2, pooling="max").eval()
+    x = torch.randn(3, 2, 64)
+    z = encoder(x)
+    h = encoder.blocks(x)  # (3, 128, L')
+    length = h.shape[-1]
+    first, second = h[..., : math.ceil(length / 2)], h[..., length // 2 :]
+    bins = z.view(3, 128, 2)
+    assert torch.equal(bins[..., 0], first.amax(-1)) and torch.equal(bins[..., 1], second.amax(-1))
+    # One bin is the maximum over the whole series, TS2Vec's instance read-out.
+    whole = build_encoder("cnn", 2, pooling="max").eval()
+    whole.load_state_dict(encoder.state_dict())
+    assert torch.equal(whole(x), h.amax(-1))
+
+
+def test_cnn_pooling_rejects_unknown_names():
+    with pytest.raises(ValueError, match="pooling must be one of 'avg', 'max', got 'mean'"):
+        build_encoder("cnn", 2, pooling="mean")

@@ -34,6 +34,13 @@ def _check_series(x: object, in_channels: int) -> None:
         )
 
 
+# Pool a feature map (B, D, L') into (B, D, bins) over equal stretches of time.
+_BIN_POOLS: dict[str, Callable[[Tensor, int], Tensor]] = {
+    "avg": F.adaptive_avg_pool1d,
+    "max": F.adaptive_max_pool1d,
+}
+
+
 class CNNEncoder(nn.Module):
     """Compact 1-D CNN after the TS-TCC backbone.
 
@@ -51,12 +58,17 @@ class CNNEncoder(nn.Module):
             and concatenate them (``out_dim = channels[-1] * temporal_bins``). A global average
             keeps *which* local shapes occur but not *when*; for gestures, whose classes differ in
             the order of the same strokes, a few bins keep that order. 1 is TS-TCC's global average.
+        pooling: how each bin summarises the feature map over its stretch of time: ``"avg"``, the
+            mean (TS-TCC), or ``"max"``, the maximum, TS2Vec's instance read-out (a stroke that
+            fires strongly for a few steps is not diluted by the quiet steps around it).
 
     Example:
         >>> import torch
         >>> CNNEncoder(3)(torch.randn(4, 3, 50)).shape
         torch.Size([4, 128])
         >>> CNNEncoder(3, temporal_bins=4)(torch.randn(4, 3, 50)).shape
+        torch.Size([4, 512])
+        >>> CNNEncoder(3, temporal_bins=4, pooling="max")(torch.randn(4, 3, 50)).shape
         torch.Size([4, 512])
     """
 
@@ -67,14 +79,18 @@ class CNNEncoder(nn.Module):
         kernel_size: int = 8,
         dropout: float = 0.35,
         temporal_bins: int = 1,
+        pooling: str = "avg",
     ) -> None:
         super().__init__()
         if in_channels < 1 or len(channels) < 1 or min(channels) < 1:
             raise ValueError(f"in_channels and channels must be positive, got {in_channels}, {channels}")
         if isinstance(temporal_bins, bool) or not isinstance(temporal_bins, int) or temporal_bins < 1:
             raise ValueError(f"temporal_bins must be a positive int, got {temporal_bins!r}")
+        if pooling not in _BIN_POOLS:
+            raise ValueError(f"pooling must be one of {', '.join(map(repr, _BIN_POOLS))}, got {pooling!r}")
         self.in_channels = in_channels
         self.temporal_bins = temporal_bins
+        self.pooling = pooling
         self.feature_dim = int(channels[-1])
         self.out_dim = self.feature_dim * temporal_bins
         blocks: list[nn.Module] = []
@@ -100,9 +116,9 @@ class CNNEncoder(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """Embed ``x`` of shape ``(B, C, L)`` into ``(B, out_dim)``."""
         h = self.features(x)  # (B, channels[-1], L'), L' ~ L / 8
-        if self.temporal_bins == 1:
-            return h.mean(dim=-1)  # (B, out_dim)
-        return F.adaptive_avg_pool1d(h, self.temporal_bins).flatten(1)  # (B, channels[-1] * bins)
+        if self.temporal_bins == 1 and self.pooling == "avg":
+            return h.mean(dim=-1)  # (B, out_dim); kept so that earlier runs reproduce bit for bit
+        return _BIN_POOLS[self.pooling](h, self.temporal_bins).flatten(1)  # (B, channels[-1] * bins)
 
 
 class _DilatedBlock(nn.Module):

@@ -95,6 +95,8 @@ def _method_chapter(**method_params: Param) -> dict[str, Param]:
         "encoder": Param(str, "cnn", "encoder architecture", choices=("cnn", "dilated")),
         "temporal_bins": Param(int, 1, "cnn encoder: average over this many stretches of time (1 = global)",
                                low=1, high=64),
+        "pooling": Param(str, "avg", "cnn encoder: each time bin's summary, mean (avg) or maximum (max, as TS2Vec)",
+                         choices=("avg", "max")),
         "epochs": Param(int, 0, "pre-training epochs (0 = auto: pretrain_budget series passes, 5 to 200 epochs)",
                         low=0, high=5000, by_profile={"smoke": 1}),
         # quick: 6000 passes keep the whole book under 15 minutes on a 2-core CPU (8000 took

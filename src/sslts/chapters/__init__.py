@@ -75,7 +75,8 @@ def encoder_params(P: dict[str, Any]) -> dict[str, Any]:
     """The encoder settings of a chapter's parameters (only those that differ from the defaults,
     so that records of default settings keep their paths)."""
     if P["encoder"] == "cnn":
-        return {"temporal_bins": P["temporal_bins"]} if P["temporal_bins"] > 1 else {}
+        params = {"temporal_bins": P["temporal_bins"]} if P["temporal_bins"] > 1 else {}
+        return {**params, "pooling": P["pooling"]} if P["pooling"] != "avg" else params
     if P["encoder"] == "transformer":
         # The patches must be MAE's, so a Transformer elsewhere takes the MAE chapter's settings.
         own = P if "patch_size" in P and "embed_dim" in P else resolve("mae", P["profile"])
