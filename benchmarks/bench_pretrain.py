@@ -39,6 +39,7 @@ import json, sys
 import numpy as np
 from sslts.chapters import METHOD_CHAPTER, experiment_config
 from sslts.data.cleaning import ChannelStandardScaler
+from sslts.allocator import allocator_state
 from sslts.augment import build_pipeline
 from sslts.data import load_dataset
 from sslts.experiment import build_model
@@ -64,7 +65,7 @@ run(2)  # warm-up: allocations, kernel selection
 result = run(steps)
 print(json.dumps({"samples_per_s": result.samples_per_s, "seconds": result.wall_time_s,
                   "peak_memory_mb": result.peak_memory_mb, "device": result.device,
-                  "threads": __import__("torch").get_num_threads(),
+                  "threads": __import__("torch").get_num_threads(), "cpu_allocator": allocator_state(),
                   "params": sum(p.numel() for p in model.parameters()),
                   "config": config.to_dict()}))
 """
@@ -117,8 +118,12 @@ def main(argv: list[str] | None = None) -> dict:
                 rows.append(row)
                 print(f"{method:<13} {encoder:<12} {dataset:<7} {row['samples_per_s']:>10.1f} "
                       f"{row['peak_memory_mb']:>9.0f} {row['params']:>9d}", flush=True)
+    # The timed loops ran in the children, which set the allocator; this process never trains, so
+    # its own environment() would report the untouched default.
+    allocators = sorted({row["cpu_allocator"] for row in rows})
     record = {"benchmark": "pretrain_throughput", "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "rows": rows, **environment()}
+              "rows": rows, **environment(),
+              "cpu_allocator": allocators[0] if len(allocators) == 1 else allocators}
     atomic_write_json(args.out, record)
     print(f"record: {args.out}")
     return record
