@@ -100,26 +100,29 @@ def main(argv: list[str] | None = None) -> dict:
     from sslts.params import CHAPTERS
     from sslts.provenance import environment
 
+    # Every combination a chapter offers (e.g. the patch transformer only in MAE), known before any run.
+    runs = [(method, encoder, dataset) for dataset in args.datasets.split(",") for encoder in encoders
+            for method in methods if encoder in CHAPTERS[METHOD_CHAPTER[method]]["encoder"].choices]
+    if not runs:
+        raise SystemExit(f"no chosen method offers encoder(s) {', '.join(encoders)}; nothing to run, nothing written")
+
     rows = []
     print(f"{'method':<13} {'encoder':<12} {'dataset':<7} {'samples/s':>10} {'peak MB':>9} {'params':>9}")
-    for dataset in args.datasets.split(","):
-        for encoder in encoders:
-            for method in methods:
-                if encoder not in CHAPTERS[METHOD_CHAPTER[method]]["encoder"].choices:
-                    continue  # e.g. the patch transformer outside MAE
-                out = subprocess.run(
-                    [sys.executable, "-c", CHILD, method, encoder, dataset, str(args.batch_size), str(args.steps)],
-                    capture_output=True, text=True, cwd=ROOT)
-                if out.returncode != 0:
-                    raise SystemExit(f"benchmark of {method}/{encoder}/{dataset} failed, nothing written: "
-                                     f"{exception_message(out.stderr)}")
-                row = {"method": method, "encoder": encoder, "dataset": dataset, "batch_size": args.batch_size,
-                       "steps": args.steps, **json.loads(out.stdout.strip().splitlines()[-1])}
-                rows.append(row)
-                print(f"{method:<13} {encoder:<12} {dataset:<7} {row['samples_per_s']:>10.1f} "
-                      f"{row['peak_memory_mb']:>9.0f} {row['params']:>9d}", flush=True)
+    for method, encoder, dataset in runs:
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, method, encoder, dataset, str(args.batch_size), str(args.steps)],
+            capture_output=True, text=True, cwd=ROOT)
+        if out.returncode != 0:
+            raise SystemExit(f"benchmark of {method}/{encoder}/{dataset} failed, nothing written: "
+                             f"{exception_message(out.stderr)}")
+        row = {"method": method, "encoder": encoder, "dataset": dataset, "batch_size": args.batch_size,
+               "steps": args.steps, **json.loads(out.stdout.strip().splitlines()[-1])}
+        rows.append(row)
+        print(f"{method:<13} {encoder:<12} {dataset:<7} {row['samples_per_s']:>10.1f} "
+              f"{row['peak_memory_mb']:>9.0f} {row['params']:>9d}", flush=True)
     # The timed loops ran in the children, which set the allocator; this process never trains, so
-    # its own environment() would report the untouched default.
+    # its own environment() would report the untouched default. The children share one
+    # environment, so they agree unless glibc refused a value in one of them.
     allocators = sorted({row["cpu_allocator"] for row in rows})
     record = {"benchmark": "pretrain_throughput", "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "rows": rows, **environment(),
