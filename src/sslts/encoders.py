@@ -46,7 +46,8 @@ class CNNEncoder(nn.Module):
 
     Eldele, Ragab, Chen, Wu, Kwoh, Li & Guan (2021), "Time-Series Representation Learning via Temporal
     and Contextual Contrasting", IJCAI. Three blocks ``Conv1d(k=8) -> BatchNorm -> ReLU -> MaxPool(2)``
-    with 32, 64 and 128 channels (dropout after the first block), then a global average over time.
+    with 32, 64 and 128 channels (dropout after the first block), then a global average over time
+    (by default; ``temporal_bins`` and ``pooling`` change it).
     The convolutions pad by ``k // 2`` and the pools by 1, so any length >= 1 survives all three blocks.
 
     Args:
@@ -54,10 +55,11 @@ class CNNEncoder(nn.Module):
         channels: output channels of the three blocks; the last one is ``out_dim``.
         kernel_size: convolution kernel size (8 in TS-TCC).
         dropout: dropout probability after the first block (0.35 in TS-TCC).
-        temporal_bins: average over this many equal stretches of time instead of the whole series,
-            and concatenate them (``out_dim = channels[-1] * temporal_bins``). A global average
+        temporal_bins: pool over this many equal stretches of time instead of the whole series,
+            and concatenate them (``out_dim = channels[-1] * temporal_bins``). A global pool
             keeps *which* local shapes occur but not *when*; for gestures, whose classes differ in
-            the order of the same strokes, a few bins keep that order. 1 is TS-TCC's global average.
+            the order of the same strokes, a few bins keep that order. 1 with ``pooling="avg"``
+            is TS-TCC's global average.
         pooling: how each bin summarises the feature map over its stretch of time: ``"avg"``, the
             mean (TS-TCC), or ``"max"``, the maximum, TS2Vec's instance read-out (a stroke that
             fires strongly for a few steps is not diluted by the quiet steps around it).

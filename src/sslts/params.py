@@ -93,7 +93,7 @@ def _method_chapter(**method_params: Param) -> dict[str, Param]:
     return {
         "dataset": Param(list, ["uwave", "har"], _DATASET_HELP, pattern=DATASET_PATTERN),
         "encoder": Param(str, "cnn", "encoder architecture", choices=("cnn", "dilated")),
-        "temporal_bins": Param(int, 1, "cnn encoder: average over this many stretches of time (1 = global)",
+        "temporal_bins": Param(int, 1, "cnn encoder: pool over this many stretches of time (1 = the whole series)",
                                low=1, high=64),
         "pooling": Param(str, "avg", "cnn encoder: each time bin's summary, mean (avg) or maximum (max, as TS2Vec)",
                          choices=("avg", "max")),
