@@ -142,6 +142,32 @@ def test_peer_comparison_keeps_methods_that_train_with_labels_apart():
     assert "beats" not in text
 
 
+def test_training_split_choice_picks_the_best_cv_mean_not_the_best_test_mean():
+    import pandas as pd
+
+    from sslts.chapters import training_split_choice
+
+    def rows(method, setting, accuracies, cvs, protocol="svm", dataset="uwave"):
+        return [{"method": method, "dataset": dataset, "encoder": "cnn", "setting": setting, "protocol": protocol,
+                 "label_fraction": 1.0, "seed": s, "accuracy": a,
+                 "best_params": {"C": 1.0} if cv is None else {"C": 1.0, "cv_accuracy": cv}}
+                for s, (a, cv) in enumerate(zip(accuracies, cvs))]
+
+    frame = pd.DataFrame(
+        rows("vicreg", "a", [0.93, 0.93], [0.80, 0.82])       # best on the test split, worse on the training split
+        + rows("simclr", "b", [0.90, 0.92], [0.90, 0.90])     # best CV: the choice, test mean 0.910
+        + rows("barlow_twins", "c", [0.99, 0.99], [0.99, None])  # one record without CV: cannot compete
+        + rows("mae", "d", [0.99], [0.99])                    # one seed: too few
+        + rows("ttt", "e", [0.99, 0.99], [0.99, 0.99])        # trains with labels: not a self-supervised row
+        + rows("vicreg", "a", [0.99, 0.99], [0.99, 0.99], protocol="linear"))  # not UWave's bar protocol
+    text = training_split_choice(frame, min_seeds=2)
+    assert text == ("Chosen on the training split alone (the best mean cross-validated accuracy among the 2 uwave "
+                    "rows with 2 or more seeds whose records carry it, test labels unseen): SimCLR (cnn, b) with the "
+                    "svm protocol, CV 0.900; its test mean, 0.910 ± 0.014, does not beat the bar of 0.919.")
+    assert training_split_choice(frame.drop(columns="best_params"), min_seeds=2) == ""
+    assert training_split_choice(frame[frame["setting"].isin(["c", "d"])], min_seeds=2) == ""
+
+
 def test_diagnostics_table_indexes_each_run_by_dataset_method_and_seed():
     from types import SimpleNamespace
 
