@@ -407,6 +407,11 @@ def _trains_with_labels(frame: pd.DataFrame) -> pd.Series:
     return frame["method"].map(lambda m: m in METHODS and METHODS[m].needs_labels)
 
 
+def _self_supervised(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows the peers' bars compare: learned without labels (no baseline, no label-trained method)."""
+    return frame[(frame["method"] != "random_init") & ~_trains_with_labels(frame)]
+
+
 def peer_comparison(frame: pd.DataFrame, min_seeds: int = 5) -> str:
     """Whether the best full-profile mean (over seeds) per dataset beats the peers' bar, in words.
 
@@ -417,7 +422,7 @@ def peer_comparison(frame: pd.DataFrame, min_seeds: int = 5) -> str:
     """
     lines = []
     with_labels = _trains_with_labels(frame)
-    learned = frame[(frame["method"] != "random_init") & ~with_labels]
+    learned = _self_supervised(frame)
     for dataset, (protocols, bar, source) in PEER_BARS.items():
         means = _setting_stats(learned[learned["dataset"] == dataset], protocols,
                                ("method", "encoder", "setting", "protocol"))
@@ -483,8 +488,8 @@ def training_split_choice(frame: pd.DataFrame, min_seeds: int = 5) -> str:
     """
     if "best_params" not in frame:
         return ""
-    with_labels = _trains_with_labels(frame)
-    learned = frame[(frame["method"] != "random_init") & ~with_labels & (frame["label_fraction"] == 1.0)]
+    learned = _self_supervised(frame)
+    learned = learned[learned["label_fraction"] == 1.0]
     learned = learned.assign(cv_accuracy=learned["best_params"].map(_cv_accuracy))
     lines = []
     for dataset, (protocols, bar, _) in PEER_BARS.items():
