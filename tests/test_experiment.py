@@ -121,9 +121,9 @@ def test_sweep_skips_recorded_runs(waves, tmp_path, monkeypatch):
     calls = []
     real = sweep.run_experiment
 
-    def counting(config, out_dir, progress):
+    def counting(config, out_dir, progress, checkpoint_dir):
         calls.append(config.method)
-        return real(config, out_dir, progress=False)
+        return real(config, out_dir, progress=False, checkpoint_dir=checkpoint_dir)
 
     monkeypatch.setattr(sweep, "run_experiment", counting)
     overrides = {"epochs": 1, "finetune_epochs": 0, "max_train": 0, "max_test": 0}
@@ -174,3 +174,37 @@ def test_config_round_trips_through_its_record_dict():
     assert ExperimentConfig.from_dict(config.to_dict()) == config
     plain = ExperimentConfig(method="vicreg", dataset="har")  # finetune_min_steps left out of the dict
     assert "finetune_min_steps" not in plain.to_dict() and ExperimentConfig.from_dict(plain.to_dict()) == plain
+
+
+def test_a_run_restarted_after_pretraining_resumes_from_its_checkpoint_with_the_same_numbers(waves, tmp_path):
+    config = _config(finetune_epochs=0)
+    first = run_experiment(config, progress=False, checkpoint_dir=tmp_path / "ckpt").record
+    assert "resumed_from_epoch" not in first["timing"]
+    assert (tmp_path / "ckpt" / first["checkpoint"]).is_file()
+    again = run_experiment(config, progress=False, checkpoint_dir=tmp_path / "ckpt").record
+    assert again["timing"]["resumed_from_epoch"] == 2 and again["timing"]["samples_per_s"] is None
+    assert again["history"] == first["history"]
+    assert [e["accuracy"] for e in again["evaluations"]] == [e["accuracy"] for e in first["evaluations"]]
+    assert "checkpoint" not in run_experiment(config, progress=False).record  # none asked, none named
+
+
+def test_a_sweep_run_stopped_during_evaluation_does_not_pretrain_again(waves, tmp_path, monkeypatch):
+    import sslts.experiment as experiment
+
+    real, calls = experiment.evaluate_embeddings, []
+
+    def stopped_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(experiment, "evaluate_embeddings", stopped_once)
+    overrides = {"epochs": 2, "finetune_epochs": 0, "max_train": 0, "max_test": 0}
+    out, ckpt = tmp_path / "full", tmp_path / "ckpt"
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(["simclr"], ["Waves"], [0], out, "smoke", overrides, progress=False, checkpoint_dir=ckpt)
+    assert not out.exists() or not list(out.rglob("*.json")), "no record for an unfinished run"
+    [path] = run_sweep(["simclr"], ["Waves"], [0], out, "smoke", overrides, progress=False, checkpoint_dir=ckpt)
+    record = json.loads(path.read_text())
+    assert record["timing"]["resumed_from_epoch"] == 2 and len(record["history"]["loss"]) == 2

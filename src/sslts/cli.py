@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
                        help="override a chapter parameter for every run (e.g. -p epochs 100)")
     sweep.add_argument("--max-runs", type=int, default=None, help="stop after this many new runs")
     sweep.add_argument("--out", default="results/full", help="record folder (default results/full)")
+    sweep.add_argument("--checkpoints", default="results/checkpoints",
+                       help="folder for pre-training checkpoints, so a stopped run resumes (default "
+                            "results/checkpoints, ignored by git; one file per run, at most about 35 MB "
+                            "with the full profile's models)")
+    sweep.add_argument("--no-checkpoints", action="store_true", help="keep no checkpoints (a stopped run starts over)")
     sweep.add_argument("--no-progress", action="store_true")
 
     fetch = sub.add_parser("fetch", help="get, verify and cache datasets (e.g. before going offline)")
@@ -83,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
             except ValueError:
                 raise ParameterError(f"--seeds must be comma-separated integers, e.g. 0,1,2; got {args.seeds!r}") from None
             written = run_sweep(args.methods.split(","), args.datasets.split(","), seeds, args.out, args.profile,
-                                dict(args.parameter), args.max_runs, progress=not args.no_progress)
+                                dict(args.parameter), args.max_runs, progress=not args.no_progress,
+                                checkpoint_dir=None if args.no_checkpoints else args.checkpoints)
             print(f"{len(written)} new records in {args.out}")
         elif args.command == "params":
             from .params import describe

@@ -183,8 +183,16 @@ def build_model(config: ExperimentConfig, input_shape: tuple[int, int], n_classe
 
 
 def run_experiment(config: ExperimentConfig, results_root: str | Path | None = None,
-                   progress: bool = True) -> ExperimentResult:
+                   progress: bool = True, checkpoint_dir: str | Path | None = None) -> ExperimentResult:
     """Run one experiment end to end and (if ``results_root``) write its record.
+
+    With ``checkpoint_dir``, pre-training saves a checkpoint there after every epoch and resumes
+    from it when the same run is started again (bit for bit, see :func:`sslts.train.pretrain`):
+    an interrupted run loses at most one epoch, and a run that failed after pre-training skips
+    straight to evaluation. The record then names the checkpoint file (``"checkpoint"``), which
+    keeps the pre-trained model for later analysis. A resumed run's record says so with
+    ``timing["resumed_from_epoch"]``; its ``pretrain_s`` and ``samples_per_s`` then cover only the
+    epochs this process trained (``samples_per_s`` is ``None`` when it trained none).
 
     Raises:
         ValueError / TypeError: invalid configuration (before any training).
@@ -203,6 +211,7 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
 
     model = build_model(config, X_pool.shape[1:], train.n_classes)
     history: dict[str, Any] = {}
+    checkpoint, resumed_from = None, None
     if config.method in BASELINES:
         encoder = encode_target = model
         pretrain_s, samples_per_s, peak_mb = 0.0, None, None
@@ -211,7 +220,8 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
         epochs = config.epochs or auto_epochs(len(X_pool), config.pretrain_budget)
         train_config = TrainConfig(epochs=epochs, batch_size=config.batch_size, lr=config.lr,
                                    weight_decay=config.weight_decay, seed=config.seed, device=config.device,
-                                   progress=progress, warmup_epochs=max(1, epochs // 10))
+                                   progress=progress, warmup_epochs=max(1, epochs // 10),
+                                   checkpoint_dir=None if checkpoint_dir is None else str(checkpoint_dir))
         if model.needs_labels and extra:
             raise ValueError(f"{config.method} trains with labels; the unlabelled extra_pool cannot be used with it")
         # Only methods that train a classifier jointly (test-time training) or a text tower see
@@ -219,6 +229,10 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
         result = pretrain(model, X_pool, augment, train_config, y=train.y if model.needs_labels else None)
         history = {"loss": list(result.loss_history), **{k: list(v) for k, v in result.term_histories.items()}}
         pretrain_s, samples_per_s, peak_mb = result.wall_time_s, result.samples_per_s, result.peak_memory_mb
+        resumed_from = result.resumed_from_epoch
+        if result.epochs_run == 0:
+            samples_per_s = None  # a finished checkpoint was loaded: no throughput was measured
+        checkpoint = None if result.checkpoint_path is None else Path(result.checkpoint_path).name
         encode_target = model
 
     eval_started = time.perf_counter()
@@ -255,11 +269,12 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
         "history": history,
         "timing": {"pretrain_s": round(pretrain_s, 2), "eval_s": round(eval_s, 2),
                    "total_s": round(time.perf_counter() - started, 2), "samples_per_s": samples_per_s,
-                   "peak_memory_mb": peak_mb},
+                   "peak_memory_mb": peak_mb, **({} if resumed_from is None else {"resumed_from_epoch": resumed_from})},
         "pretrain_epochs": 0 if config.method in BASELINES else epochs,
         "data": {"train_shape": list(train.X.shape), "test_shape": list(test.X.shape),
                  "pretrain_series": int(X_pool.shape[0]), "sha256": data_checksums(train, test, *extra)},
         "started_at": started_at,
+        **({} if checkpoint is None else {"checkpoint": checkpoint}),
         **environment(config.device if config.device != "auto" else None),
     }
     if results_root is not None:

@@ -2,7 +2,9 @@
 
 Each run writes one record under ``results/full``; runs whose record already exists are skipped,
 so a sweep that takes hours on a CPU can be continued across sessions a few runs at a time
-(``--max-runs``). The records are meant to be committed: the method chapters show them, with the
+(``--max-runs``). A run stopped part-way resumes from its last epoch's checkpoint (kept under
+``checkpoint_dir``, which git ignores), so an interrupted 20-minute pre-training loses one epoch,
+not the run. The records are meant to be committed: the method chapters show them, with the
 commit, hardware and wall time that produced them.
 """
 
@@ -34,8 +36,12 @@ def sweep_configs(methods: list[str], datasets: list[str], seeds: list[int], pro
 
 def run_sweep(methods: list[str], datasets: list[str], seeds: list[int], out_dir: str | Path,
               profile: str = "full", overrides: dict[str, Any] | None = None, max_runs: int | None = None,
-              progress: bool = True) -> list[Path]:
-    """Run the missing experiments of a sweep (at most ``max_runs``); return the records written."""
+              progress: bool = True, checkpoint_dir: str | Path | None = None) -> list[Path]:
+    """Run the missing experiments of a sweep (at most ``max_runs``); return the records written.
+
+    ``checkpoint_dir`` (``None``: no checkpoints) keeps each run's pre-training checkpoints, so that
+    a run started again resumes where it stopped; see :func:`sslts.experiment.run_experiment`.
+    """
     written = []
     configs = list(sweep_configs(methods, datasets, seeds, profile, overrides))
     todo = [c for c in configs if not record_path(out_dir, c.to_dict()).is_file()]
@@ -43,8 +49,10 @@ def run_sweep(methods: list[str], datasets: list[str], seeds: list[int], out_dir
     for config in todo[: max_runs if max_runs is not None else len(todo)]:
         started = time.perf_counter()
         print(f"[sweep] {config.method} on {config.dataset}, seed {config.seed} ...", flush=True)
-        result = run_experiment(config, out_dir, progress=progress)
+        result = run_experiment(config, out_dir, progress=progress, checkpoint_dir=checkpoint_dir)
         written.append(record_path(out_dir, config.to_dict()))
         accuracy = {e["protocol"]: round(e["accuracy"], 4) for e in result.record["evaluations"] if e["label_fraction"] == 1.0}
-        print(f"[sweep]   done in {time.perf_counter() - started:.0f} s: {accuracy}", flush=True)
+        resumed = result.record["timing"].get("resumed_from_epoch")
+        note = "" if resumed is None else f" (resumed after epoch {resumed})"
+        print(f"[sweep]   done in {time.perf_counter() - started:.0f} s{note}: {accuracy}", flush=True)
     return written
