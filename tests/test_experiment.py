@@ -208,3 +208,37 @@ def test_a_sweep_run_stopped_during_evaluation_does_not_pretrain_again(waves, tm
     [path] = run_sweep(["simclr"], ["Waves"], [0], out, "smoke", overrides, progress=False, checkpoint_dir=ckpt)
     record = json.loads(path.read_text())
     assert record["timing"]["resumed_from_epoch"] == 2 and len(record["history"]["loss"]) == 2
+
+
+def test_load_pretrained_gives_back_the_records_model(waves, tmp_path):
+    from sslts.evaluate import embed
+    from sslts.experiment import load_pretrained
+
+    result = run_experiment(_config(finetune_epochs=0), progress=False, checkpoint_dir=tmp_path / "ckpt")
+    loaded = load_pretrained(result.record, tmp_path / "ckpt")
+    np.testing.assert_array_equal(embed(loaded.model, loaded.standardised("train")), result.train_z)
+    with pytest.raises(ValueError, match="not found"):
+        load_pretrained(result.record, tmp_path / "elsewhere")
+    with pytest.raises(ValueError, match="names no checkpoint"):
+        load_pretrained(run_experiment(_config(finetune_epochs=0), progress=False).record, tmp_path / "ckpt")
+
+
+def test_readout_benchmark_scores_each_readout_and_reproduces_the_records_svm(waves, tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("readout_cv", Path(__file__).parents[1] / "benchmarks" / "readout_cv.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    overrides = {"epochs": 2, "finetune_epochs": 0, "max_train": 0, "max_test": 0}
+    run_sweep(["simclr"], ["Waves"], [0, 1], tmp_path / "full", "smoke", overrides, progress=False,
+              checkpoint_dir=tmp_path / "ckpt")
+    result = bench.main(["--records", str(tmp_path / "full"), "--checkpoints", str(tmp_path / "ckpt"),
+                         "--readouts", "avg,max,bins2-max", "--repeats", "1", "--out", str(tmp_path / "cv.json")])
+    assert len(result["rows"]) == 2 * 3
+    own = [r for r in result["rows"] if "reproduces_record" in r]
+    assert [r["readout"] for r in own] == ["avg", "avg"] and all(r["reproduces_record"] for r in own)
+    assert sum(s["chosen_by_cv"] for s in result["summary"]) == 1  # one setting, one choice
+    chosen = next(s for s in result["summary"] if s["chosen_by_cv"])
+    assert chosen["cv"] == max(s["cv"] for s in result["summary"]) and chosen["seeds"] == 2
+    assert json.loads((tmp_path / "cv.json").read_text())["rows"] == result["rows"]

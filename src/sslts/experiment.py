@@ -145,6 +145,13 @@ def stratified_subset(data: TimeSeriesData, limit: int, seed: int) -> TimeSeries
     return data.subset(label_fraction_indices(data.y, limit / len(data.y), seed))
 
 
+def _splits(config: ExperimentConfig) -> tuple[TimeSeriesData, TimeSeriesData, cleaning.ChannelStandardScaler]:
+    """The run's training and test splits (capped as configured) and the z-score fitted on training."""
+    train = stratified_subset(load_dataset(config.dataset, "train"), config.max_train, config.seed)
+    test = stratified_subset(load_dataset(config.dataset, "test"), config.max_test, config.seed)
+    return train, test, cleaning.ChannelStandardScaler().fit(train.X)  # training split only
+
+
 def _pretrain_pool(config: ExperimentConfig, train: TimeSeriesData) -> tuple[np.ndarray, list[TimeSeriesData]]:
     """Unlabelled series for pre-training: the training split, plus the extra pool if asked."""
     if not config.extra_pool:
@@ -202,10 +209,8 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     augment = build_pipeline(config.augmentations)  # validates the spec before any work
-    train = stratified_subset(load_dataset(config.dataset, "train"), config.max_train, config.seed)
-    test = stratified_subset(load_dataset(config.dataset, "test"), config.max_test, config.seed)
+    train, test, scaler = _splits(config)
     pool, extra = _pretrain_pool(config, train)
-    scaler = cleaning.ChannelStandardScaler().fit(train.X)  # training split only
     X_train, X_test = scaler.transform(train.X), scaler.transform(test.X)
     X_pool = scaler.transform(pool).astype(np.float32)
 
@@ -280,3 +285,36 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
     if results_root is not None:
         write_record(results_root, record)
     return ExperimentResult(record, train_z, test_z, train, test, model, scaler)
+
+
+def load_pretrained(record: dict[str, Any], checkpoint_dir: str | Path) -> ExperimentResult:
+    """The pre-trained model of a run record, from the checkpoint the record names.
+
+    Rebuilds the record's splits and z-score exactly as :func:`run_experiment` did, builds the
+    untrained model of its configuration and loads the checkpoint's weights (``weights_only=True``).
+    The returned result has the record, the splits, the scaler and the model in eval mode; its
+    embeddings are empty (``(0, 0)``): embed what you need with ``result.standardised(split)``.
+
+    Raises:
+        ValueError: the record names no checkpoint (it was run without one: run it again with
+            ``sslts sweep --out <scratch folder>``, which keeps one), the file is missing, or it
+            stopped before the record's last epoch.
+        sslts.data.DataError: the data cannot be loaded.
+    """
+    name = record.get("checkpoint")
+    if not name:
+        raise ValueError("this record names no checkpoint: it was run without one. Run the same configuration "
+                         "again with `sslts sweep --out <scratch folder>` (bit for bit on the same CPU) to keep one")
+    path = Path(checkpoint_dir) / name
+    if not path.is_file():
+        raise ValueError(f"checkpoint {path} not found; pass the folder the sweep kept it in (--checkpoints)")
+    config = ExperimentConfig.from_dict(record["config"])
+    train, test, scaler = _splits(config)
+    model = build_model(config, train.X.shape[1:], train.n_classes)
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if state.get("epoch") != record.get("pretrain_epochs"):
+        raise ValueError(f"{path} holds epoch {state.get('epoch')}, but the record trained "
+                         f"{record.get('pretrain_epochs')} epochs; it is not this record's final model")
+    model.load_state_dict(state["model"])
+    empty = np.zeros((0, 0), dtype=np.float32)
+    return ExperimentResult(record, empty, empty, train, test, model.eval(), scaler)

@@ -3,7 +3,8 @@
 ``embed`` turns series into embeddings through the ``encode`` contract; ``protocols`` fits probes on
 the training split only (linear, TS2Vec's SVM, cosine k-NN); ``fractions`` repeats them with few
 labels; ``metrics`` scores predictions; ``diagnostics`` measures collapse and geometry without
-labels; ``finetune`` trains a copy of the encoder end to end.
+labels; ``finetune`` trains a copy of the encoder end to end; ``readouts`` pools a frozen feature map in
+other ways and scores each way on the training split alone.
 """
 
 from .diagnostics import (
@@ -18,6 +19,7 @@ from .embed import embed, resolve_device
 from .finetune import FinetuneResult, epochs_for_min_steps, finetune
 from .fractions import evaluate_label_fractions, label_fraction_indices
 from .metrics import classification_metrics, macro_auroc
+from .readouts import nested_svm_cv, parse_readout, readout
 from .protocols import (
     PROTOCOLS,
     ProbeResult,
@@ -45,7 +47,10 @@ __all__ = [
     "label_fraction_indices",
     "linear_probe",
     "macro_auroc",
+    "nested_svm_cv",
+    "parse_readout",
     "per_dimension_std",
+    "readout",
     "representation_summary",
     "resolve_device",
     "svm_probe",

@@ -1,0 +1,90 @@
+"""Read-outs of a frozen encoder's feature map, and an honest way to choose one.
+
+An encoder's embedding is a pooling of its feature map ``(B, D, L')`` over time. Which pooling suits
+a task (the global mean, the global maximum, or the mean or maximum over a few equal stretches of
+time, which keeps the order of a gesture's strokes) can be chosen after pre-training, from the same
+feature map. The choice is honest only if it looks at the training split alone, so
+:func:`nested_svm_cv` scores a read-out by what TS2Vec's SVM protocol (:func:`svm_probe`, with its
+own inner 5-fold choice of C) reaches on held-out training series: repeated stratified k-fold, each
+outer fold rerunning the whole protocol on the remaining folds. The test split plays no part.
+
+Read-out names: ``"avg"``, ``"max"`` (global), ``"bins<k>-avg"``, ``"bins<k>-max"`` (``k`` equal
+stretches of time, as the CNN encoder's ``temporal_bins``/``pooling``), joined by ``+`` to
+concatenate, e.g. ``"bins4-max+avg"``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.model_selection import RepeatedStratifiedKFold
+from torch import Tensor
+
+from .metrics import as_labels
+from .protocols import svm_probe
+
+_POOLS = {"avg": F.adaptive_avg_pool1d, "max": F.adaptive_max_pool1d}
+_PART = re.compile(r"^(?:bins(\d+)-)?(avg|max)$")
+
+
+def parse_readout(name: str) -> list[tuple[int, str]]:
+    """The ``(bins, pooling)`` parts of a read-out name, e.g. ``"bins4-max+avg"`` -> ``[(4, "max"), (1, "avg")]``.
+
+    Raises:
+        ValueError: for an empty name, an unknown pooling or a bin count below 1.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"a read-out name is needed, e.g. 'max' or 'bins4-max'; got {name!r}")
+    parts = []
+    for part in name.split("+"):
+        match = _PART.match(part.strip())
+        if match is None or (match.group(1) is not None and int(match.group(1)) < 1):
+            raise ValueError(f"unknown read-out part {part!r} in {name!r}: use avg, max, bins<k>-avg or bins<k>-max "
+                             "(k >= 1), joined by '+'")
+        parts.append((int(match.group(1) or 1), match.group(2)))
+    return parts
+
+
+def readout(feature_map: Tensor, name: str) -> Tensor:
+    """Pool a feature map ``(B, D, L')`` into ``(B, D * total bins)`` as ``name`` says.
+
+    Each part gives ``(B, D, k)`` flattened dimension-major (``D`` blocks of ``k`` bins, as the CNN
+    encoder flattens its bins); parts are concatenated in the order named.
+
+    Example:
+        >>> h = torch.arange(8.0).reshape(1, 1, 8)
+        >>> readout(h, "bins2-max+avg").tolist()
+        [[3.0, 7.0, 3.5]]
+    """
+    parts = parse_readout(name)
+    if not isinstance(feature_map, Tensor) or feature_map.ndim != 3:
+        raise ValueError(f"expected a feature map of shape (B, D, L'), got {getattr(feature_map, 'shape', type(feature_map))}")
+    return torch.cat([_POOLS[pool](feature_map, bins).flatten(1) for bins, pool in parts], dim=1)
+
+
+def nested_svm_cv(z: np.ndarray, y: np.ndarray, seed: int = 0, folds: int = 5, repeats: int = 10) -> dict:
+    """Accuracy of TS2Vec's SVM protocol on held-out *training* series, by repeated k-fold.
+
+    Args:
+        z: ``(n, D)`` training embeddings. y: ``(n,)`` training labels.
+        seed: shuffles the outer folds. folds: outer folds per repeat. repeats: reshuffles.
+
+    Returns:
+        ``{"mean", "std", "scores"}``: the mean and standard deviation of the ``folds * repeats``
+        outer-fold accuracies, and the accuracies themselves.
+
+    Raises:
+        ValueError: if a class has fewer than ``folds`` series (no stratified split exists).
+    """
+    z = np.asarray(z)
+    labels = as_labels(y, "y")
+    smallest = int(np.bincount(labels)[np.unique(labels)].min())
+    if smallest < folds:
+        raise ValueError(f"the smallest class has {smallest} series, fewer than folds={folds}; lower folds")
+    splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
+    scores = [svm_probe(z[fit], labels[fit], z[held], labels[held], seed=seed).accuracy
+              for fit, held in splitter.split(z, labels)]
+    return {"mean": float(np.mean(scores)), "std": float(np.std(scores)), "scores": [float(s) for s in scores]}
