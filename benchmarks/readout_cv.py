@@ -13,7 +13,9 @@ training and test series, pools it with each read-out of ``--readouts`` (see
 A read-out named as the encoder's own pooling must give the record's SVM accuracy again; each
 record's row says whether it did (``reproduces_record``), which checks that the checkpoint is the
 record's model. The summary averages over seeds per setting and read-out, and marks the read-out
-the training split chooses. Writes ``results/benchmarks/readout_cv.json`` atomically.
+the training split chooses. Writes ``results/benchmarks/readout_cv.json`` atomically; with
+``--merge`` it keeps the rows of that file for checkpoints not examined in this call (each row
+names the commit and device that computed it), so records can be added a few at a time.
 
     python benchmarks/readout_cv.py --records results/full/full/uwave
     python benchmarks/readout_cv.py --records /tmp/scratch/full/uwave --checkpoints /tmp/ckpt --repeats 5
@@ -22,6 +24,7 @@ the training split chooses. Writes ``results/benchmarks/readout_cv.json`` atomic
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -38,6 +41,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--readouts", default=DEFAULT_READOUTS, help="comma-separated read-out names")
     parser.add_argument("--repeats", type=int, default=10, help="reshuffles of the 5-fold training-split CV")
     parser.add_argument("--out", default=str(ROOT / "results" / "benchmarks" / "readout_cv.json"))
+    parser.add_argument("--merge", action="store_true", help="keep --out's rows for other checkpoints")
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(ROOT / "src"))
@@ -47,7 +51,7 @@ def main(argv: list[str] | None = None) -> dict:
     from sslts.chapters import setting_label
     from sslts.evaluate import nested_svm_cv, parse_readout, readout, svm_probe
     from sslts.experiment import load_pretrained
-    from sslts.provenance import environment
+    from sslts.provenance import device_description, environment, git_commit
     from sslts.results import load_records
 
     readouts = [name.strip() for name in args.readouts.split(",") if name.strip()]
@@ -66,6 +70,7 @@ def main(argv: list[str] | None = None) -> dict:
                      "run the sweep with checkpoints (the default) first")
 
     rows, started = [], time.perf_counter()
+    analysed_by = {"analysis_commit": git_commit(), "analysis_device": device_description("cpu")}
     for record in records:
         config = record["config"]
         loaded = load_pretrained(record, args.checkpoints)
@@ -82,7 +87,7 @@ def main(argv: list[str] | None = None) -> dict:
             row = {"method": config["method"], "dataset": config["dataset"], "setting": setting_label(config),
                    "seed": config["seed"], "readout": name, "cv": cv["mean"], "cv_std": cv["std"],
                    "test": test.accuracy, "C": test.best_params["C"], "checkpoint": record["checkpoint"],
-                   "record_commit": record["git_commit"]}
+                   "record_commit": record["git_commit"], **analysed_by}
             if name == own:
                 row["reproduces_record"] = bool(abs(test.accuracy - recorded_svm) < 1e-12)
             rows.append(row)
@@ -91,6 +96,11 @@ def main(argv: list[str] | None = None) -> dict:
 
     import pandas as pd
 
+    if args.merge and Path(args.out).is_file():
+        done = {r["checkpoint"] for r in rows}
+        kept = [r for r in json.loads(Path(args.out).read_text())["rows"] if r["checkpoint"] not in done]
+        print(f"merging {len(kept)} rows of {args.out} for other checkpoints")
+        rows = kept + rows
     frame = pd.DataFrame(rows)
     summary = (frame.groupby(["method", "dataset", "setting", "readout"])
                .agg(seeds=("seed", "nunique"), cv=("cv", "mean"), test=("test", "mean"), test_std=("test", "std"))
@@ -98,7 +108,7 @@ def main(argv: list[str] | None = None) -> dict:
     summary["chosen_by_cv"] = ~summary.duplicated(["method", "dataset", "setting"])
     result = {"kind": "benchmark", "benchmark": "readout_cv", "repeats": args.repeats, "folds": 5,
               "readouts": readouts, "rows": rows, "summary": summary.to_dict("records"),
-              "wall_s": round(time.perf_counter() - started, 1), **environment()}
+              "wall_s_this_call": round(time.perf_counter() - started, 1), **environment()}
     atomic_write_json(args.out, result)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(summary.round(4).to_string(index=False))

@@ -242,3 +242,7 @@ def test_readout_benchmark_scores_each_readout_and_reproduces_the_records_svm(wa
     chosen = next(s for s in result["summary"] if s["chosen_by_cv"])
     assert chosen["cv"] == max(s["cv"] for s in result["summary"]) and chosen["seeds"] == 2
     assert json.loads((tmp_path / "cv.json").read_text())["rows"] == result["rows"]
+    [first] = sorted((tmp_path / "full").rglob("*s0-*.json"))
+    merged = bench.main(["--records", str(first), "--checkpoints", str(tmp_path / "ckpt"), "--readouts", "avg",
+                         "--repeats", "1", "--out", str(tmp_path / "cv.json"), "--merge"])
+    assert len(merged["rows"]) == 3 + 1  # seed 1's three rows kept, seed 0 redone with one read-out
