@@ -76,3 +76,13 @@ def test_cpu_identity_reads_the_first_processor_and_names_torchs_kernels():
     assert isinstance(identity["torch_kernels"], str) and identity["torch_kernels"]  # "AVX2", "AVX512", ...
     assert set(cpu_identity("")) == {"torch_kernels"}  # unreadable /proc/cpuinfo: only what torch knows
     assert environment()["cpu"]["torch_kernels"] == identity["torch_kernels"]
+
+
+def test_cpu_identity_records_a_kernel_cap_only_when_one_is_set(monkeypatch):
+    from sslts.provenance import cpu_identity
+
+    for name in ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY"):
+        monkeypatch.delenv(name, raising=False)
+    assert "isa_caps" not in cpu_identity("")
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    assert cpu_identity("")["isa_caps"] == {"ONEDNN_MAX_CPU_ISA": "AVX2"}

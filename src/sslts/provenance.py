@@ -57,12 +57,18 @@ def device_description(device: str | None = None) -> str:
     return f"cpu: {model} ({os.cpu_count()} cores, {torch.get_num_threads()} torch threads)"
 
 
+# Environment variables that choose the CPU kernels of oneDNN (convolutions) and of ATen.
+_ISA_CAPS = ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY")
+
+
 def cpu_identity(cpuinfo: str | None = None) -> dict[str, Any]:
     """The CPU's family, model and stepping, and the vector kernels torch dispatches to.
 
     A virtual machine may report only "AMD EPYC" as the model name, which covers generations whose
     floating-point kernels differ (AVX2 against AVX-512): two such machines give runs that drift in
-    the sixth digit of the first loss. These fields tell them apart. ``cpuinfo`` is the text of
+    the sixth digit of the first loss. These fields tell them apart. ``isa_caps`` holds the
+    environment variables that cap the kernels (``ONEDNN_MAX_CPU_ISA=AVX2`` makes an AVX-512 machine
+    compute the convolutions as an AVX2 one does), when set. ``cpuinfo`` is the text of
     ``/proc/cpuinfo`` (read when ``None``; fields missing where it cannot be read).
 
     Example:
@@ -83,6 +89,9 @@ def cpu_identity(cpuinfo: str | None = None) -> dict[str, Any]:
         if key and key not in fields and value.strip().isdigit():
             fields[key] = int(value)
     fields["torch_kernels"] = torch.backends.cpu.get_cpu_capability()  # e.g. "AVX2", "AVX512"
+    caps = {name: os.environ[name] for name in _ISA_CAPS if os.environ.get(name)}
+    if caps:
+        fields["isa_caps"] = caps
     return fields
 
 
