@@ -362,6 +362,22 @@ def test_full_profile_summary_keeps_settings_apart_and_averages_wall_time(tmp_pa
     assert table.loc[("uwave", "vicreg", "cnn", "extra_pool=True"), "svm"] == "0.950 ± 0.000 (n=1)"
     assert "vicreg on uwave: 1.5 min" in text and "vicreg (extra_pool=True) on uwave: 10.0 min" in text
     assert "VICReg (cnn, extra_pool=True) reaches 0.950 with the svm protocol over 1 seed only" in text
+    assert "resumed" not in text
+
+
+def test_a_resumed_run_is_left_out_of_the_mean_wall_time(tmp_path):
+    from sslts.chapters import full_profile_summary
+    from sslts.results import write_record
+
+    vicreg = experiment_config("vicreg", "uwave", 0, resolve("vicreg", "full")).to_dict()
+    resumed = _full_record(vicreg, 1, 0.80, 6.0)
+    resumed["timing"]["resumed_from_epoch"] = 40
+    for record in (_full_record(vicreg, 0, 0.90, 60.0), resumed):
+        write_record(tmp_path, record)
+    table, text = full_profile_summary(["vicreg"], root=tmp_path)
+    assert table.loc[("uwave", "vicreg", "cnn", "defaults"), "svm"] == "0.850 ± 0.071 (n=2)"  # its accuracy counts
+    assert "vicreg on uwave: 1.0 min" in text  # 60 s, not (60 + 6) / 2
+    assert "1 run(s) resumed from a checkpoint after a restart are left out of these means" in text
 
 
 def test_full_profile_overview_puts_the_best_svm_row_on_top_and_marks_the_bar():

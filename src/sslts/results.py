@@ -61,7 +61,9 @@ def records_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
         identity = {k: record["config"][k] for k in IDENTITY}
         for evaluation in record["evaluations"]:
             rows.append({**identity, "pretrain_s": record["timing"]["pretrain_s"],
-                         "total_s": record["timing"]["total_s"], **evaluation})
+                         "total_s": record["timing"]["total_s"],
+                         # a resumed run's times cover only the epochs after its restart
+                         "resumed": record["timing"].get("resumed_from_epoch") is not None, **evaluation})
     return pd.DataFrame(rows)
 
 

@@ -303,13 +303,17 @@ def full_profile_summary(methods: list[str] | None, root: str | Path | None = No
     commits = sorted({r["git_commit"] for r in records})
     devices = sorted({r["device"] for r in records})
     # one wall time per record (its evaluation rows repeat it), then the mean per row of the table
-    per_run = frame.groupby(["dataset", "method", "setting", "encoder", "seed"])["total_s"].first()
-    minutes = per_run.groupby(level=["dataset", "method", "setting"]).mean() / 60
+    per_run = frame.groupby(["dataset", "method", "setting", "encoder", "seed"])[["total_s", "resumed"]].first()
+    whole = per_run[~per_run["resumed"]]
+    minutes = whole["total_s"].groupby(level=["dataset", "method", "setting"]).mean() / 60
     timing = "; ".join(f"{m}{'' if s == 'defaults' else f' ({s})'} on {d}: {v:.1f} min"
                        for (d, m, s), v in minutes.items())
     text = (f"{len(records)} full-profile records (committed in `results/full`), produced at commit(s) "
             f"{', '.join(f'`{c}`' for c in commits)} on {'; '.join(devices)}. Mean wall time per run "
             f"(pre-training and all evaluations): {timing}.")
+    if len(whole) < len(per_run):
+        text += (f" {len(per_run) - len(whole)} run(s) resumed from a checkpoint after a restart are left out of "
+                 "these means: their times cover only the epochs after the restart.")
     text += (" The *setting* column names what a row's runs change from today's defaults of the method "
              "(`defaults`: nothing); runs of different settings are never averaged together.")
     sentences = (peer_comparison(frame), training_split_choice(frame), baseline_comparison(frame), setting_effects(frame))
