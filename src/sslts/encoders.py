@@ -35,7 +35,7 @@ def _check_series(x: object, in_channels: int) -> None:
 
 
 # Pool a feature map (B, D, L') into (B, D, bins) over equal stretches of time.
-_BIN_POOLS: dict[str, Callable[[Tensor, int], Tensor]] = {
+BIN_POOLS: dict[str, Callable[[Tensor, int], Tensor]] = {
     "avg": F.adaptive_avg_pool1d,
     "max": F.adaptive_max_pool1d,
 }
@@ -88,8 +88,8 @@ class CNNEncoder(nn.Module):
             raise ValueError(f"in_channels and channels must be positive, got {in_channels}, {channels}")
         if isinstance(temporal_bins, bool) or not isinstance(temporal_bins, int) or temporal_bins < 1:
             raise ValueError(f"temporal_bins must be a positive int, got {temporal_bins!r}")
-        if pooling not in _BIN_POOLS:
-            raise ValueError(f"pooling must be one of {', '.join(map(repr, _BIN_POOLS))}, got {pooling!r}")
+        if pooling not in BIN_POOLS:
+            raise ValueError(f"pooling must be one of {', '.join(map(repr, BIN_POOLS))}, got {pooling!r}")
         self.in_channels = in_channels
         self.temporal_bins = temporal_bins
         self.pooling = pooling
@@ -120,7 +120,7 @@ class CNNEncoder(nn.Module):
         h = self.features(x)  # (B, channels[-1], L'), L' ~ L / 8
         if self.temporal_bins == 1 and self.pooling == "avg":
             return h.mean(dim=-1)  # (B, out_dim); kept so that earlier runs reproduce bit for bit
-        return _BIN_POOLS[self.pooling](h, self.temporal_bins).flatten(1)  # (B, channels[-1] * bins)
+        return BIN_POOLS[self.pooling](h, self.temporal_bins).flatten(1)  # (B, channels[-1] * bins)
 
 
 class _DilatedBlock(nn.Module):

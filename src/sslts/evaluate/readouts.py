@@ -19,14 +19,13 @@ import re
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from sklearn.model_selection import RepeatedStratifiedKFold
 from torch import Tensor
 
+from ..encoders import BIN_POOLS
 from .metrics import as_labels
 from .protocols import svm_probe
 
-_POOLS = {"avg": F.adaptive_avg_pool1d, "max": F.adaptive_max_pool1d}
 _PART = re.compile(r"^(?:bins(\d+)-)?(avg|max)$")
 
 
@@ -62,7 +61,7 @@ def readout(feature_map: Tensor, name: str) -> Tensor:
     parts = parse_readout(name)
     if not isinstance(feature_map, Tensor) or feature_map.ndim != 3:
         raise ValueError(f"expected a feature map of shape (B, D, L'), got {getattr(feature_map, 'shape', type(feature_map))}")
-    return torch.cat([_POOLS[pool](feature_map, bins).flatten(1) for bins, pool in parts], dim=1)
+    return torch.cat([BIN_POOLS[pool](feature_map, bins).flatten(1) for bins, pool in parts], dim=1)
 
 
 def nested_svm_cv(z: np.ndarray, y: np.ndarray, seed: int = 0, folds: int = 5, repeats: int = 10) -> dict:
