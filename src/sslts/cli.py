@@ -51,9 +51,28 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--no-checkpoints", action="store_true", help="keep no checkpoints (a stopped run starts over)")
     sweep.add_argument("--no-progress", action="store_true")
 
+    compare = sub.add_parser("compare", help="run what the comparison chapter still lacks (resumable)")
+    compare.add_argument("--methods", default=None, help="default: every SSL method, random_init and the baselines")
+    compare.add_argument("--datasets", default=None, help="default: the suite (sslts.comparison.SUITE)")
+    compare.add_argument("--seeds", default="0,1,2,3,4")
+    compare.add_argument("--out", default="results/comparison", help="record folder (default results/comparison)")
+    compare.add_argument("--max-runs", type=int, default=None, help="stop after this many new runs")
+    compare.add_argument("--no-progress", action="store_true")
+
     fetch = sub.add_parser("fetch", help="get, verify and cache datasets (e.g. before going offline)")
     fetch.add_argument("datasets", nargs="+")
     return parser
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        return [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise ParameterError(f"--seeds must be comma-separated integers, e.g. 0,1,2; got {text!r}") from None
+
+
+def _names(text: str | None) -> list[str] | None:
+    return None if text is None else [n.strip() for n in text.split(",") if n.strip()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,14 +102,17 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "sweep":
             from .sweep import run_sweep
 
-            try:
-                seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
-            except ValueError:
-                raise ParameterError(f"--seeds must be comma-separated integers, e.g. 0,1,2; got {args.seeds!r}") from None
+            seeds = _seeds(args.seeds)
             written = run_sweep(args.methods.split(","), args.datasets.split(","), seeds, args.out, args.profile,
                                 dict(args.parameter), args.max_runs, progress=not args.no_progress,
                                 checkpoint_dir=None if args.no_checkpoints else args.checkpoints)
             print(f"{len(written)} new records in {args.out}")
+        elif args.command == "compare":
+            from .comparison import run_comparison
+
+            done = run_comparison(_names(args.methods), _names(args.datasets), _seeds(args.seeds), args.out,
+                                  args.max_runs, progress=not args.no_progress)
+            print(f"{done} new records in {args.out}")
         elif args.command == "params":
             from .params import describe
 

@@ -30,6 +30,7 @@ from .augment import build_pipeline
 from .data import cleaning, exclude_uea_test, load_dataset
 from .data.registry import TimeSeriesData
 from .encoders import build_encoder
+from .evaluate.readouts import feature_maps, readout, select_readout
 from .evaluate import (embed, epochs_for_min_steps, evaluate_embeddings, evaluate_label_fractions, finetune,
                        label_fraction_indices,
                        representation_summary)
@@ -53,7 +54,7 @@ DEFAULT_AUGMENTATIONS = "jitter,scaling,time_warp,crop_resize"
 EXTRA_POOLS = {"uwave": "uwave-full"}
 
 
-ADDED_FIELDS = {"finetune_min_steps": 0}
+ADDED_FIELDS = {"finetune_min_steps": 0, "readouts": (), "search_max": 0}
 # The same for method parameters added after records of that method were committed.
 ADDED_METHOD_FIELDS = {"ssgan": {"diff_augment": False, "r1_gamma": 0.0, "minibatch_std": False}}
 
@@ -91,6 +92,11 @@ class ExperimentConfig:
     max_train: int = 0
     max_test: int = 0
     device: str = "auto"
+    # Read-outs of the frozen feature map to choose from on the training split (empty: the
+    # encoder's own pooling); the probes then all use the chosen one (see readout_embeddings).
+    readouts: tuple[str, ...] = ()
+    # Probes search their C on at most this many training series, then refit on all (0: all).
+    search_max: int = 0
 
     def __post_init__(self) -> None:
         known = (*METHODS, *BASELINES)
@@ -100,7 +106,8 @@ class ExperimentConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ExperimentConfig":
         """The config of a run record's ``config`` (inverse of :meth:`to_dict`)."""
-        tuples = {"protocols": tuple(data["protocols"]), "label_fractions": tuple(data["label_fractions"])}
+        tuples = {"protocols": tuple(data["protocols"]), "label_fractions": tuple(data["label_fractions"]),
+                  "readouts": tuple(data.get("readouts", ()))}
         return cls(**{**data, **tuples})
 
     def to_dict(self) -> dict[str, Any]:
@@ -115,6 +122,8 @@ class ExperimentConfig:
                 del out["method_params"][name]
         out["protocols"] = list(self.protocols)
         out["label_fractions"] = list(self.label_fractions)
+        if "readouts" in out:
+            out["readouts"] = list(self.readouts)
         return out
 
 
@@ -241,10 +250,14 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
         encode_target = model
 
     eval_started = time.perf_counter()
-    train_z = embed(encode_target, X_train)
-    test_z = embed(encode_target, X_test)
+    if config.readouts:
+        train_z, test_z, readout_choice = readout_embeddings(encode_target, X_train, train.y, X_test,
+                                                             config.readouts, config.seed)
+    else:
+        train_z, test_z, readout_choice = embed(encode_target, X_train), embed(encode_target, X_test), None
     evaluations = []
-    for name, probe in evaluate_embeddings(train_z, train.y, test_z, test.y, config.protocols, config.seed).items():
+    for name, probe in evaluate_embeddings(train_z, train.y, test_z, test.y, config.protocols, config.seed,
+                                           search_max=config.search_max or None).items():
         evaluations.append({"protocol": name, "label_fraction": 1.0, **probe.metrics(),
                             "confusion": probe.confusion, "best_params": probe.best_params})
     few_labels = tuple(f for f in config.label_fractions if f < 1.0)  # 100 % is the row above
@@ -262,8 +275,15 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
                             "confusion": tuned.confusion, "finetune_s": tuned.wall_time_s,
                             "finetune_epochs": finetune_epochs})
     generator = torch.Generator().manual_seed(config.seed)
-    augmented_z = embed(encode_target, augment(torch.from_numpy(X_train), generator).numpy())
-    diagnostics = representation_summary(train_z, augmented_z, seed=config.seed)
+    X_augmented = augment(torch.from_numpy(X_train), generator).numpy()
+    if config.readouts:
+        # Diagnostics compare methods on one footing: the global mean of the feature map (one
+        # tower for CLIP), whatever read-out the probes chose.
+        diagnostics = representation_summary(readout(feature_maps(encode_target, X_train), "avg").numpy(),
+                                             readout(feature_maps(encode_target, X_augmented), "avg").numpy(),
+                                             seed=config.seed)
+    else:
+        diagnostics = representation_summary(train_z, embed(encode_target, X_augmented), seed=config.seed)
     eval_s = time.perf_counter() - eval_started
 
     record = {
@@ -271,6 +291,7 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
         "config": config.to_dict(),
         "evaluations": evaluations,
         "diagnostics": diagnostics,
+        **({} if readout_choice is None else {"readout": readout_choice}),
         "history": history,
         "timing": {"pretrain_s": round(pretrain_s, 2), "eval_s": round(eval_s, 2),
                    "total_s": round(time.perf_counter() - started, 2), "samples_per_s": samples_per_s,
@@ -285,6 +306,20 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
     if results_root is not None:
         write_record(results_root, record)
     return ExperimentResult(record, train_z, test_z, train, test, model, scaler)
+
+
+def readout_embeddings(model: torch.nn.Module, X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray,
+                       candidates: tuple[str, ...], seed: int) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Train and test embeddings ``(n, D)`` in the read-out that the training split chooses.
+
+    The choice (:func:`sslts.evaluate.readouts.select_readout`) sees the training feature maps and
+    labels only; the test maps are pooled the chosen way afterwards.
+    """
+    train_maps = feature_maps(model, X_train)  # (n_train, D', L')
+    choice = select_readout(train_maps, y_train, tuple(candidates), seed)
+    train_z = readout(train_maps, choice["chosen"]).numpy()
+    test_z = readout(feature_maps(model, X_test), choice["chosen"]).numpy()
+    return train_z, test_z, choice
 
 
 def load_pretrained(record: dict[str, Any], checkpoint_dir: str | Path) -> ExperimentResult:

@@ -19,12 +19,14 @@ import re
 
 import numpy as np
 import torch
-from sklearn.model_selection import RepeatedStratifiedKFold
+from sklearn.model_selection import (GridSearchCV, RepeatedStratifiedKFold, StratifiedKFold, cross_val_score,
+                                     train_test_split)
+from sklearn.svm import SVC
 from torch import Tensor
 
 from ..encoders import BIN_POOLS
 from .metrics import as_labels
-from .protocols import svm_probe
+from .protocols import SVM_CS, svm_probe
 
 _PART = re.compile(r"^(?:bins(\d+)-)?(avg|max)$")
 
@@ -87,3 +89,78 @@ def nested_svm_cv(z: np.ndarray, y: np.ndarray, seed: int = 0, folds: int = 5, r
     scores = [svm_probe(z[fit], labels[fit], z[held], labels[held], seed=seed).accuracy
               for fit, held in splitter.split(z, labels)]
     return {"mean": float(np.mean(scores)), "std": float(np.std(scores)), "scores": [float(s) for s in scores]}
+
+
+# The read-outs every method is offered in the comparison, simplest first (a tie goes to the first).
+COMPARISON_READOUTS: tuple[str, ...] = ("avg", "max", "bins4-avg", "bins4-max", "bins8-avg", "bins8-max")
+
+
+def feature_maps(model: torch.nn.Module, X: np.ndarray, batch_size: int = 256) -> Tensor:
+    """The frozen feature maps ``(n, D', L')`` of series ``X`` ``(n, C, L)``, on the CPU.
+
+    ``model`` is an SSL method (its ``feature_map``) or a bare convolutional encoder (its
+    ``features``); it is put in eval mode for the call and given back in its former mode.
+
+    Raises:
+        TypeError: if the model has neither (e.g. the patch Transformer, which has no time axis to pool).
+    """
+    fn = getattr(model, "feature_map", None) or getattr(model, "features", None)
+    if fn is None:
+        raise TypeError(f"{type(model).__name__} has no feature map to read out; use a convolutional encoder")
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            maps = [fn(torch.from_numpy(np.ascontiguousarray(X[i:i + batch_size], dtype=np.float32)).to(device)).cpu()
+                    for i in range(0, len(X), batch_size)]
+    finally:
+        model.train(was_training)
+    return torch.cat(maps)
+
+
+def training_cv_score(z: np.ndarray, y: np.ndarray, seed: int = 0, max_series: int = 1000) -> float | None:
+    """How well TS2Vec's SVM protocol does on held-out *training* series: a score to choose by.
+
+    The protocol's own rules decide the classifier: with at least 50 series and 5 per class on
+    average it searches C over :data:`~sslts.evaluate.protocols.SVM_CS` and the score is the best
+    mean accuracy of that search (choosing the read-out jointly with C); otherwise it is the mean
+    accuracy of the hard-margin SVM it would fit. Folds: stratified, shuffled with ``seed``, at
+    most 5 and at most the smallest class's size. Large training splits are scored on a stratified
+    subsample of ``max_series`` series, which keeps the choice cheap on HAR-sized sets.
+
+    Returns:
+        The score, or ``None`` when a class has a single series (no stratified split exists).
+    """
+    z = np.asarray(z)
+    labels = as_labels(y, "y")
+    if labels.size > max_series:
+        z, _, labels, _ = train_test_split(z, labels, train_size=max_series, random_state=seed, stratify=labels)
+    counts = np.bincount(labels)[np.unique(labels)]
+    folds = int(min(5, counts.min()))
+    if folds < 2:
+        return None
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    svm = SVC(C=float("inf"), kernel="rbf", gamma="scale", max_iter=10_000_000)
+    if labels.size // counts.size < 5 or labels.size < 50:
+        return float(cross_val_score(svm, z, labels, cv=splitter).mean())
+    return float(GridSearchCV(svm, {"C": list(SVM_CS)}, cv=splitter).fit(z, labels).best_score_)
+
+
+def select_readout(train_maps: Tensor, y: np.ndarray, candidates: tuple[str, ...] = COMPARISON_READOUTS,
+                   seed: int = 0, max_series: int = 1000) -> dict:
+    """Choose a read-out of the training feature maps ``(n, D', L')`` by :func:`training_cv_score`.
+
+    Only training series and labels are used. A tie goes to the earlier candidate; if no candidate
+    can be scored (a class with one series) the first one is taken.
+
+    Returns:
+        ``{"chosen": name, "scores": {name: score or None}, "candidates": [...], "by": "..."}``.
+    """
+    if not candidates:
+        raise ValueError("select_readout needs at least one candidate read-out")
+    scores = {name: training_cv_score(readout(train_maps, name).numpy(), y, seed, max_series) for name in candidates}
+    scored = [name for name in candidates if scores[name] is not None]
+    chosen = max(scored, key=lambda name: (scores[name], -candidates.index(name))) if scored else candidates[0]
+    return {"chosen": chosen, "scores": scores, "candidates": list(candidates),
+            "by": f"SVM protocol, stratified CV on the training split (at most {max_series} series)"}

@@ -257,6 +257,13 @@ class SSLMethod(nn.Module):
         """Representation used by every evaluation: the encoder output ``(B, C, L) -> (B, D)``."""
         return self.encoder(x)
 
+    def feature_map(self, x: Tensor) -> Tensor:
+        """The encoder's map before pooling, ``(B, C, L) -> (B, D', L')``, which read-outs pool.
+
+        Only convolutional encoders (with ``features``) have one.
+        """
+        return self.encoder.features(x)
+
     def training_step(self, x1: Tensor, x2: Tensor) -> tuple[Tensor, dict[str, float]]:
         """Loss for two augmented views ``(B, C, L)`` and its named terms (floats, for logging)."""
         raise NotImplementedError(f"{type(self).__name__} must implement training_step")

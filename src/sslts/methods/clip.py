@@ -266,6 +266,11 @@ class CLIP(SSLMethod):
             return self.tower_b(apply_modality(x, self.views[1]))
         raise ValueError(f"tower must be 'a' or 'b', got {tower!r}")
 
+    def feature_map(self, x: Tensor) -> Tensor:
+        """Tower A's map before pooling, ``(B, C, L) -> (B, D', L')``: one encoder, as wide as any
+        other method's, so a comparison of read-outs gives CLIP no second tower."""
+        return self.encoder.features(apply_modality(x, self.views[0]))
+
     def encode(self, x: Tensor) -> Tensor:
         """Both towers' representations, concatenated: ``(B, C, L) -> (B, D_a + D_b)``."""
         return torch.cat([self.encode_tower(x, "a"), self.encode_tower(x, "b")], dim=1)
