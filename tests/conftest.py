@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
+import numpy as np
 import pytest
 
 # Captured at import time, before any test's monkeypatch changes the environment.
@@ -136,3 +137,28 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+def _waves(n: int, rng: np.random.Generator) -> list:
+    """Two classes told apart by frequency: 1 vs 3 cycles over 32 steps, random phase, 2 channels."""
+    t = np.linspace(0, 1, 32, endpoint=False)
+    cases = []
+    for i in range(n):
+        label = i % 2
+        phase = rng.uniform(0, 2 * np.pi)
+        base = np.sin(2 * np.pi * (1 + 2 * label) * t + phase)
+        dims = [np.round(base + 0.05 * rng.normal(size=32), 4).tolist(), np.round(-base, 4).tolist()]
+        cases.append((dims, "slow" if label == 0 else "fast"))
+    return cases
+
+
+@pytest.fixture
+def waves(tmp_path, data_env, monkeypatch):
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "mirror"
+    write_zip(folder / "Waves.zip", {
+        "Waves_TRAIN.ts": ts_text(_waves(40, rng), class_labels=("slow", "fast")),
+        "Waves_TEST.ts": ts_text(_waves(40, rng), class_labels=("slow", "fast")),
+    })
+    monkeypatch.setenv("SSLTS_DATA_MIRROR", str(folder))
+    return folder

@@ -28,7 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
 
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .baselines import BASELINE_METHODS, DETERMINISTIC, BaselineConfig, run_baseline
 from .chapters import METHOD_CHAPTER, experiment_config

@@ -296,6 +296,15 @@ CHAPTERS.update({
 })
 
 
+# The comparison chapter reads the committed records of `sslts compare`; it trains nothing.
+CHAPTERS["comparison"] = {
+    "records": Param(str, "comparison", "folder of the comparison's run records, under results/",
+                     pattern=r"[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*"),
+    "focus": Param(list, ["uwave", "har"], "datasets shown in detail (intervals, paired tests)",
+                   pattern=DATASET_PATTERN),
+}
+
+
 def chapter_schema(chapter: str) -> dict[str, Param]:
     """All parameters of ``chapter`` (common ones first).
 

@@ -359,3 +359,21 @@ def full_profile_overview(frame: pd.DataFrame, bars: dict[str, float], title: st
     fig.suptitle(title, fontsize=10)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
+
+
+def label_efficiency_figure(table, title: str = "Accuracy against the share of training labels"):
+    """Lines of mean accuracy (rows: methods) against the label fraction (columns), log-scaled x."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    for method, row in table.iterrows():
+        baseline = method in ("MiniRocket", "supervised CNN", "1-NN DTW")
+        ax.plot([100 * f for f in row.index], row.to_numpy(), marker="o", label=method,
+                linestyle="--" if baseline else "-", linewidth=2.2 if baseline else 1.4)
+    ax.set_xscale("log")
+    ax.set_xticks([1, 5, 10, 100], ["1%", "5%", "10%", "100%"])
+    ax.set_xlabel("labelled training series (stratified, at least one per class)")
+    ax.set_ylabel("mean test accuracy")
+    ax.set_title(title)
+    ax.legend(fontsize=9, ncol=2, frameon=False)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,347 @@
+"""Tables, figures and verdicts of the comparison chapter, from the records of ``sslts compare``.
+
+The records (:mod:`sslts.comparison`) hold, per dataset and method, the seed-0 runs of the
+method's grid and seeds 1-4 at the value the training split chose. :func:`load` keeps the chosen
+value's runs (the grid's other runs only feed :func:`selection_table`); the rest of the module
+turns them into the main table, ranks, the critical-difference diagram, label-efficiency curves,
+the two hypotheses' verdicts and "what to use when".
+
+The headline score of a run is TS2Vec's SVM protocol on the chosen read-out for the frozen
+encoders, and the test accuracy of the classifier itself for the baselines.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..comparison import GRIDS, METHODS, SSL_METHODS, SUITE, chosen_config
+from ..baselines import BASELINE_METHODS
+from ..results import config_hash, load_records
+from .stats import PairedTest, average_ranks, friedman, mean_interval, paired_test
+
+LABELS = {"simclr": "SimCLR", "vicreg": "VICReg", "barlow_twins": "Barlow Twins", "vibcreg": "VIbCReg",
+          "mae": "MAE (CNN)", "ssgan": "SS-GAN", "clip": "CLIP (tower A)", "ttt": "TTT (joint, labels)",
+          "random_init": "untrained encoder", "minirocket": "MiniRocket", "dtw": "1-NN DTW",
+          "supervised_cnn": "supervised CNN"}
+ORDER = (*METHODS, *BASELINE_METHODS)
+NON_CONTRASTIVE = ("vicreg", "barlow_twins", "vibcreg")
+CITED_PATH = Path(__file__).with_name("cited.json")
+
+
+def load(out_dir: str | Path) -> pd.DataFrame:
+    """One row per evaluation of every record at its method's chosen setting.
+
+    Columns: dataset, method, seed, protocol, label_fraction, n_labelled, accuracy, total_s,
+    readout (the read-out the training split chose; None for baselines), grid_value, and the
+    diagnostics' effective_rank and std_normalized_mean (NaN for baselines).
+    """
+    rows = []
+    chosen_hashes = {}
+    for record in load_records(out_dir):
+        config = record["config"]
+        method, dataset = config["method"], config["dataset"]
+        if method in METHODS:
+            key = (method, dataset)
+            if key not in chosen_hashes:
+                chosen = chosen_config(method, dataset, out_dir)
+                chosen_hashes[key] = None if chosen is None else config_hash(
+                    {**chosen.to_dict(), "seed": 0})
+            if chosen_hashes[key] is None or config_hash({**config, "seed": 0}) != chosen_hashes[key]:
+                continue
+        grid_name = GRIDS.get(method, (None, ()))[0]
+        diagnostics = record.get("diagnostics", {})
+        for evaluation in record["evaluations"]:
+            rows.append({"dataset": dataset, "method": method, "seed": config["seed"],
+                         "protocol": evaluation["protocol"], "label_fraction": evaluation["label_fraction"],
+                         "n_labelled": evaluation.get("n_labelled"), "accuracy": evaluation["accuracy"],
+                         "confusion": evaluation.get("confusion"),
+                         "total_s": record["timing"]["total_s"],
+                         "readout": record.get("readout", {}).get("chosen"),
+                         "grid_value": None if grid_name is None else config["method_params"].get(grid_name),
+                         "effective_rank": diagnostics.get("effective_rank", np.nan),
+                         "std_normalized_mean": diagnostics.get("std_normalized_mean", np.nan),
+                         "cpu": record.get("cpu", {}).get("model_name") if isinstance(record.get("cpu"), dict) else None})
+    return pd.DataFrame(rows)
+
+
+def headline(frame: pd.DataFrame) -> pd.DataFrame:
+    """The headline accuracy of each run: SVM protocol (frozen encoders) or the classifier (baselines), all labels."""
+    full = frame[frame["label_fraction"] == 1.0]
+    keep = ((full["method"].isin(METHODS) & (full["protocol"] == "svm"))
+            | (full["method"].isin(BASELINE_METHODS) & (full["protocol"] == "supervised")))
+    return full[keep][["dataset", "method", "seed", "accuracy", "total_s", "readout", "grid_value"]]
+
+
+def inventory(frame: pd.DataFrame) -> pd.DataFrame:
+    """Seeds recorded per method (rows) and dataset (columns): what the chapter can show."""
+    runs = headline(frame)
+    table = runs.groupby(["method", "dataset"])["seed"].nunique().unstack(fill_value=0)
+    table = table.reindex(index=[m for m in ORDER if m in table.index],
+                          columns=[d for d in SUITE if d in table.columns], fill_value=0)
+    return table.rename(index=LABELS)
+
+
+def complete_datasets(frame: pd.DataFrame, methods: tuple[str, ...] = ORDER, min_seeds: int = 1) -> list[str]:
+    """Datasets on which every method in ``methods`` has at least ``min_seeds`` seeds
+    (DTW, deterministic, counts with one)."""
+    runs = headline(frame)
+    counts = runs.groupby(["dataset", "method"])["seed"].nunique()
+    out = []
+    for dataset in SUITE:
+        need = [(m, 1 if m == "dtw" else min_seeds) for m in methods]
+        if all(counts.get((dataset, m), 0) >= k for m, k in need):
+            out.append(dataset)
+    return out
+
+
+def score_matrix(frame: pd.DataFrame, methods: list[str], datasets: list[str]) -> np.ndarray:
+    """Mean headline accuracy over seeds, ``(n_datasets, n_methods)``."""
+    means = headline(frame).groupby(["dataset", "method"])["accuracy"].mean()
+    return np.array([[means[(d, m)] for m in methods] for d in datasets])
+
+
+def main_table(frame: pd.DataFrame, datasets: list[str] | None = None) -> pd.DataFrame:
+    """Rows: methods and baselines; columns: datasets (mean ± std over seeds, best per column in
+    bold), then the mean accuracy and mean rank over the datasets every row covers, and the mean
+    wall time of a run (seconds, same machine)."""
+    runs = headline(frame)
+    methods = [m for m in ORDER if m in set(runs["method"])]
+    datasets = datasets or [d for d in SUITE if d in set(runs["dataset"])]
+    stats_ = runs.groupby(["method", "dataset"])["accuracy"].agg(["mean", "std", "count"])
+    table = pd.DataFrame(index=[LABELS[m] for m in methods])
+    for dataset in datasets:
+        column = {}
+        best = max((stats_.loc[(m, dataset), "mean"] for m in methods if (m, dataset) in stats_.index), default=None)
+        for m in methods:
+            if (m, dataset) not in stats_.index:
+                column[LABELS[m]] = "–"
+                continue
+            s = stats_.loc[(m, dataset)]
+            cell = f"{s['mean']:.3f}" + ("" if s["count"] < 2 else f" ± {s['std']:.3f}")
+            column[LABELS[m]] = f"**{cell}**" if np.isclose(s["mean"], best) else cell
+        table[dataset] = pd.Series(column)
+    common = complete_datasets(frame, tuple(methods))
+    if common:
+        scores = score_matrix(frame, methods, common)
+        table[f"mean ({len(common)} sets)"] = [f"{v:.3f}" for v in scores.mean(axis=0)]
+        table["mean rank"] = [f"{v:.2f}" for v in average_ranks(scores)]
+    table["s / run"] = [f"{runs[runs['method'] == m]['total_s'].mean():.0f}" for m in methods]
+    return table
+
+
+def rank_summary(frame: pd.DataFrame, methods: list[str] | None = None) -> dict[str, Any]:
+    """Average ranks and the Friedman p-value over the datasets every method covers."""
+    runs = headline(frame)
+    methods = methods or [m for m in ORDER if m in set(runs["method"])]
+    datasets = complete_datasets(frame, tuple(methods))
+    if len(datasets) < 2:
+        return {"datasets": datasets, "methods": methods, "ranks": {}, "friedman_p": float("nan")}
+    scores = score_matrix(frame, methods, datasets)
+    ranks = dict(zip(methods, average_ranks(scores)))
+    return {"datasets": datasets, "methods": methods, "ranks": ranks, "friedman_p": friedman(scores),
+            "scores": scores}
+
+
+def cd_diagram(frame: pd.DataFrame, methods: list[str] | None = None):
+    """aeon's critical-difference diagram (Wilcoxon signed-rank with Holm's correction, alpha 0.1,
+    aeon's default) over the datasets every method covers; returns ``(fig, summary)``."""
+    from aeon.visualisation import plot_critical_difference
+
+    summary = rank_summary(frame, methods)
+    if len(summary["datasets"]) < 2:
+        return None, summary
+    fig, _ = plot_critical_difference(summary["scores"], [LABELS[m] for m in summary["methods"]],
+                                      test="wilcoxon", correction="holm", width=7, textspace=1.8)
+    return fig, summary
+
+
+def suite_test(frame: pd.DataFrame, a: str, b: str) -> PairedTest:
+    """Wilcoxon over datasets (means over seeds) of method ``a`` against ``b``, on the datasets both cover."""
+    means = headline(frame).groupby(["dataset", "method"])["accuracy"].mean().unstack()
+    both = means[[a, b]].dropna() if a in means and b in means else pd.DataFrame(columns=[a, b])
+    return paired_test(both[a].to_numpy(), both[b].to_numpy(), "wilcoxon")
+
+
+def seed_test(frame: pd.DataFrame, dataset: str, a: str, b: str) -> PairedTest:
+    """Paired t-test over the seeds both methods ran on ``dataset`` (headline accuracy)."""
+    runs = headline(frame)
+    runs = runs[runs["dataset"] == dataset].pivot_table(index="seed", columns="method", values="accuracy")
+    both = runs[[a, b]].dropna() if a in runs and b in runs else pd.DataFrame(columns=[a, b])
+    return paired_test(both[a].to_numpy(), both[b].to_numpy(), "t")
+
+
+def interval_table(frame: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """Mean, std and the 95% t-interval over seeds of every method's headline accuracy on ``dataset``."""
+    runs = headline(frame)
+    rows = []
+    for method in ORDER:
+        values = runs[(runs["dataset"] == dataset) & (runs["method"] == method)]["accuracy"].to_numpy()
+        if values.size:
+            mean, std, low, high = mean_interval(values)
+            rows.append({"method": LABELS[method], "seeds": values.size, "mean": round(mean, 3),
+                         "std": round(std, 3), "95% interval": f"[{low:.3f}, {high:.3f}]"})
+    return pd.DataFrame(rows).set_index("method") if rows else pd.DataFrame()
+
+
+def selection_table(out_dir: str | Path, datasets: list[str] | None = None) -> pd.DataFrame:
+    """What the training split chose, per dataset and method: the grid value and the seed-0 read-out,
+    with the training-split score of each grid value (the test split played no part)."""
+    rows = []
+    for record in load_records(out_dir):
+        config = record["config"]
+        method = config["method"]
+        if method not in METHODS or config["seed"] != 0 or (datasets and config["dataset"] not in datasets):
+            continue
+        choice = record["readout"]
+        name = GRIDS.get(method, ("-", ()))[0]
+        chosen = chosen_config(method, config["dataset"], out_dir)
+        rows.append({"dataset": config["dataset"], "method": LABELS[method], "parameter": name,
+                     "value": config["method_params"].get(name, "-"),
+                     "read-out": choice["chosen"], "train-CV score": round(choice["scores"][choice["chosen"]] or np.nan, 3),
+                     "kept": chosen is not None and config_hash({**chosen.to_dict(), "seed": 0}) == config_hash(config)})
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    return table.sort_values(["dataset", "method", "value"]).set_index(["dataset", "method"])
+
+
+def readout_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """How often the training split chose each read-out, per method (over datasets and seeds)."""
+    runs = headline(frame)
+    runs = runs[runs["method"].isin(METHODS)]
+    table = runs.groupby(["method", "readout"]).size().unstack(fill_value=0)
+    return table.rename(index=LABELS)
+
+
+def label_efficiency(frame: pd.DataFrame, datasets: list[str]) -> pd.DataFrame:
+    """Mean accuracy over ``datasets`` (then seeds) per method and label fraction: the linear probe
+    on the chosen read-out for frozen encoders, the classifier itself for the baselines."""
+    keep = ((frame["method"].isin(METHODS) & (frame["protocol"] == "linear"))
+            | (frame["method"].isin(BASELINE_METHODS) & (frame["protocol"] == "supervised")))
+    sub = frame[keep & frame["dataset"].isin(datasets)]
+    per_dataset = sub.groupby(["method", "label_fraction", "dataset"])["accuracy"].mean()
+    table = per_dataset.groupby(["method", "label_fraction"]).mean().unstack()
+    table = table.reindex([m for m in ORDER if m in table.index])
+    return table.rename(index=LABELS)
+
+
+def hypothesis_h1(frame: pd.DataFrame) -> dict[str, Any]:
+    """H1: VICReg's embeddings are more diverse than SimCLR's (effective rank, per-dimension spread).
+
+    Both measured on the global mean of the feature map (same encoder, budget and augmentations),
+    per dataset averaged over seeds; Wilcoxon over the datasets both cover.
+    """
+    runs = frame[(frame["label_fraction"] == 1.0) & (frame["protocol"] == "svm")]
+    out: dict[str, Any] = {}
+    for metric in ("effective_rank", "std_normalized_mean"):
+        means = runs.groupby(["dataset", "method"])[metric].mean().unstack()
+        if "vicreg" not in means or "simclr" not in means:
+            return {"verdict": "H1 cannot be checked yet: VICReg or SimCLR records are missing."}
+        both = means[["vicreg", "simclr"]].dropna()
+        out[metric] = {"test": paired_test(both["vicreg"].to_numpy(), both["simclr"].to_numpy()),
+                       "vicreg": float(both["vicreg"].mean()), "simclr": float(both["simclr"].mean()),
+                       "datasets": list(both.index)}
+    rank, spread = out["effective_rank"], out["std_normalized_mean"]
+    if rank["test"].n < 5:
+        out["verdict"] = (f"H1 cannot be tested yet: VICReg and SimCLR share {rank['test'].n} datasets, and a "
+                          "Wilcoxon test over datasets needs at least 5 to reach p < 0.05.")
+        return out
+    supported = all(r["test"].significant and r["test"].mean_difference > 0 for r in (rank, spread))
+    against = any(r["test"].significant and r["test"].mean_difference < 0 for r in (rank, spread))
+    word = "supported" if supported else ("contradicted" if against else "not supported")
+    out["verdict"] = (
+        f"H1 is **{word}** on {len(rank['datasets'])} datasets: mean effective rank {rank['vicreg']:.1f} (VICReg) "
+        f"against {rank['simclr']:.1f} (SimCLR), {rank['test'].sentence('VICReg', 'SimCLR', 'effective rank')}; "
+        f"mean normalised per-dimension std {spread['vicreg']:.3f} against {spread['simclr']:.3f}, "
+        f"{spread['test'].sentence('VICReg', 'SimCLR', 'spread')}.")
+    return out
+
+
+def confused_pairs(frame: pd.DataFrame, dataset: str = "uwave", k: int = 3) -> list[tuple[int, int]]:
+    """The ``k`` class pairs most confused with each other, summed over every frozen-encoder run's
+    SVM confusion matrix on ``dataset`` (all methods alike, so no method defines its own pairs)."""
+    rows = frame[(frame["dataset"] == dataset) & (frame["protocol"] == "svm") & (frame["label_fraction"] == 1.0)
+                 & frame["method"].isin(METHODS)]
+    total = sum(np.asarray(c, dtype=float) for c in rows["confusion"] if c is not None)
+    symmetric = total + total.T
+    pairs = sorted(((symmetric[i, j], (i, j)) for i in range(len(total)) for j in range(i + 1, len(total))), reverse=True)
+    return [p for _, p in pairs[:k]]
+
+
+def pair_confusion(confusion: list[list[int]], pairs: list[tuple[int, int]]) -> float:
+    """Share of the test series of the given pairs' classes predicted as the pair's other class."""
+    c = np.asarray(confusion, dtype=float)
+    wrong = sum(c[i, j] + c[j, i] for i, j in pairs)
+    total = sum(c[i].sum() + c[j].sum() for i, j in pairs)
+    return float(wrong / total)
+
+
+def hypothesis_h2(frame: pd.DataFrame, dataset: str = "uwave") -> dict[str, Any]:
+    """H2: SimCLR confuses UWave's similar gestures less than the non-contrastive methods.
+
+    The most-confused pairs come from all frozen-encoder runs together; each run's rate on them is
+    compared, SimCLR against the mean of VICReg, Barlow Twins and VIbCReg, paired over seeds (t-test).
+    """
+    rows = frame[(frame["dataset"] == dataset) & (frame["protocol"] == "svm") & (frame["label_fraction"] == 1.0)]
+    if rows.empty or "simclr" not in set(rows["method"]):
+        return {"verdict": f"H2 cannot be checked yet: no SimCLR records on {dataset}."}
+    pairs = confused_pairs(frame, dataset)
+    rates = rows.assign(rate=[pair_confusion(c, pairs) for c in rows["confusion"]])
+    table = rates.pivot_table(index="seed", columns="method", values="rate")
+    others = [m for m in NON_CONTRASTIVE if m in table]
+    if not others:
+        return {"verdict": f"H2 cannot be checked yet: no non-contrastive records on {dataset}."}
+    paired = table[["simclr", *others]].dropna()
+    if len(paired) < 3:
+        return {"verdict": f"H2 cannot be tested yet: {len(paired)} seeds have SimCLR and the non-contrastive "
+                           f"methods on {dataset}."}
+    non_contrastive = paired[others].mean(axis=1)
+    test = paired_test(non_contrastive.to_numpy(), paired["simclr"].to_numpy(), "t")
+    supported = test.significant and test.mean_difference > 0
+    against = test.significant and test.mean_difference < 0
+    word = "supported" if supported else ("contradicted" if against else "not supported")
+    names = ", ".join(f"{i + 1}–{j + 1}" for i, j in pairs)
+    verdict = (f"H2 is **{word}** on {dataset}: on the {len(pairs)} most-confused gesture pairs ({names}), "
+               f"SimCLR misassigns {paired['simclr'].mean():.3f} of their test series, the non-contrastive "
+               f"methods {non_contrastive.mean():.3f} on average; "
+               f"{test.sentence('the non-contrastive methods', 'SimCLR', 'confusion rate')}.")
+    return {"pairs": pairs, "rates": table, "test": test, "verdict": verdict}
+
+
+def cited(dataset: str | None = None) -> pd.DataFrame:
+    """Published accuracies (never measured here), with their sources, from ``cited.json``."""
+    data = json.loads(CITED_PATH.read_text())
+    rows = [{"dataset": row["dataset"], "method": row["method"], "accuracy": row["accuracy"], "source": row["source"]}
+            for row in data["figures"] if dataset is None or row["dataset"] == dataset]
+    return pd.DataFrame(rows)
+
+
+def what_to_use(frame: pd.DataFrame) -> list[str]:
+    """Recommendations derived from the records: the best frozen encoder, whether it beats
+    MiniRocket and the supervised CNN over the suite, and who wins with 1% of the labels."""
+    summary = rank_summary(frame)
+    if not summary["ranks"]:
+        return ["Too few datasets are complete to recommend anything yet."]
+    ranks = summary["ranks"]
+    ssl = [m for m in ranks if m in SSL_METHODS]
+    best_ssl = min(ssl, key=ranks.get) if ssl else None
+    best = min(ranks, key=ranks.get)
+    lines = [f"Best mean rank over {len(summary['datasets'])} datasets: {LABELS[best]} ({ranks[best]:.2f}); "
+             f"Friedman p = {summary['friedman_p']:.3g}."]
+    if best_ssl:
+        lines.append(f"Best self-supervised method: {LABELS[best_ssl]} (mean rank {ranks[best_ssl]:.2f}).")
+        for baseline in ("minirocket", "supervised_cnn", "random_init"):
+            if baseline in ranks:
+                lines.append(f"{LABELS[best_ssl]} against {LABELS[baseline]}: "
+                             f"{suite_test(frame, best_ssl, baseline).sentence(LABELS[best_ssl], LABELS[baseline])}.")
+    few = label_efficiency(frame, summary["datasets"])
+    if 0.01 in few.columns:
+        top = few[0.01].idxmax()
+        lines.append(f"With 1% of the labels (at least one series per class) the highest mean accuracy over the same "
+                     f"datasets is {top}'s ({few[0.01].max():.3f}).")
+    return lines
