@@ -254,3 +254,14 @@ def test_resolve_cell_takes_every_value_of_the_namespace():
     del namespace["smoothing_window"]
     with pytest.raises(ParameterError, match="'data' defines no value for smoothing_window"):
         resolve_cell("data", namespace)
+
+
+def test_asking_for_a_missing_gpu_names_what_there_is(monkeypatch):
+    import torch
+
+    from sslts.params import ParameterError, resolve
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ParameterError, match="no usable CUDA device.*use device 'auto' or 'cpu'"):
+        resolve("simclr", "smoke", device="cuda")
+    assert resolve("simclr", "smoke", device="cpu")["device"] == "cpu"

@@ -88,6 +88,21 @@ def _check_augmentations(spec: str) -> None:
     build_pipeline(spec)
 
 
+def _check_device(device: str) -> None:
+    """A CUDA device must exist here; otherwise say what there is, before any data is loaded."""
+    if not device.startswith("cuda"):
+        return
+    import torch  # only when a GPU is asked for
+
+    if not torch.cuda.is_available():
+        raise ValueError(f"{device} was asked for, but this machine has no usable CUDA device (torch "
+                         f"{torch.__version__}, built {'with' if torch.backends.cuda.is_built() else 'without'} "
+                         "CUDA); use device 'auto' or 'cpu', or install a CUDA build of torch (see the README)")
+    index = int(device.split(":")[1]) if ":" in device else 0
+    if index >= torch.cuda.device_count():
+        raise ValueError(f"{device} was asked for, but there are {torch.cuda.device_count()} CUDA devices")
+
+
 def _method_chapter(**method_params: Param) -> dict[str, Param]:
     """Parameters shared by every method chapter, plus the method's own loss/head parameters."""
     return {
@@ -119,7 +134,7 @@ def _method_chapter(**method_params: Param) -> dict[str, Param]:
         "finetune_min_steps": Param(int, 120, "fine-tuning runs at least this many steps (more epochs on small sets)",
                                     low=0, high=10**6, by_profile={"smoke": 0, "full": 0}),
         "extra_pool": Param(bool, False, "add the full UWave set (minus the UEA test gestures) to UWave pre-training"),
-        "device": Param(str, "auto", "compute device", pattern=r"auto|cpu|cuda(:\d+)?"),
+        "device": Param(str, "auto", "compute device", pattern=r"auto|cpu|cuda(:\d+)?", check=_check_device),
         **method_params,
     }
 

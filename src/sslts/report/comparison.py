@@ -345,3 +345,27 @@ def what_to_use(frame: pd.DataFrame) -> list[str]:
         lines.append(f"With 1% of the labels (at least one series per class) the highest mean accuracy over the same "
                      f"datasets is {top}'s ({few[0.01].max():.3f}).")
     return lines
+
+
+def what_mattered(method: str = "vicreg", dataset: str = "uwave") -> pd.DataFrame:
+    """The settings explored for ``method`` on ``dataset`` in the committed full-profile records
+    (``results/full``): per setting, seeds, the SVM protocol's training-split CV score (what a
+    choice may read), and the test accuracy of the SVM and linear probes (what a choice may not),
+    sorted by the training-split score. These settings were explored with test scores in view:
+    the table shows what mattered, the comparison's equal-terms rows are the results."""
+    from ..chapters import full_profile_frame, full_profile_records
+
+    records = full_profile_records([method])
+    if not records:
+        return pd.DataFrame()
+    frame = full_profile_frame(records)
+    rows = frame[(frame["dataset"] == dataset) & (frame["method"] == method) & (frame["label_fraction"] == 1.0)]
+    svm = rows[rows["protocol"] == "svm"].assign(
+        cv=lambda f: [p.get("cv_accuracy") if isinstance(p, dict) else np.nan for p in f["best_params"]])
+    linear = rows[rows["protocol"] == "linear"].groupby("setting")["accuracy"].mean()
+    table = svm.groupby("setting").agg(seeds=("seed", "nunique"), train_cv=("cv", "mean"),
+                                       svm=("accuracy", "mean"), svm_std=("accuracy", "std"))
+    table["linear"] = linear
+    table = table.sort_values("train_cv", ascending=False).round(3)
+    return table.rename(columns={"train_cv": "SVM train-CV", "svm": "SVM test", "svm_std": "SVM test std",
+                                 "linear": "linear test"})
