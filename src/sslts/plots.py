@@ -377,3 +377,21 @@ def label_efficiency_figure(table, title: str = "Accuracy against the share of t
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def suite_figure(means: pd.DataFrame, title: str = "Headline accuracy per dataset"):
+    """Dots of mean accuracy (columns: methods) per dataset (rows), baselines as larger open markers."""
+    fig, ax = plt.subplots(figsize=(max(7.5, 0.75 * len(means) + 3), 4.8))
+    markers = "osD^v<>phX*P"
+    x = np.arange(len(means))
+    for i, method in enumerate(means.columns):
+        baseline = method in ("MiniRocket", "supervised CNN", "1-NN DTW")
+        ax.scatter(x + (i - len(means.columns) / 2) * 0.04, means[method], label=method, marker=markers[i % len(markers)],
+                   s=70 if baseline else 30, facecolors="none" if baseline else None, linewidths=1.6, zorder=3)
+    ax.set_xticks(x, means.index, rotation=30, ha="right")
+    ax.set_ylabel("mean test accuracy over seeds")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=8, ncol=1, frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left")
+    fig.tight_layout()
+    return fig

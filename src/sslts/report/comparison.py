@@ -369,3 +369,10 @@ def what_mattered(method: str = "vicreg", dataset: str = "uwave") -> pd.DataFram
     table = table.sort_values("train_cv", ascending=False).round(3)
     return table.rename(columns={"train_cv": "SVM train-CV", "svm": "SVM test", "svm_std": "SVM test std",
                                  "linear": "linear test"})
+
+
+def dataset_means(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean headline accuracy over seeds: rows datasets (suite order), columns methods (labels)."""
+    means = headline(frame).groupby(["dataset", "method"])["accuracy"].mean().unstack()
+    means = means.reindex(index=[d for d in SUITE if d in means.index], columns=[m for m in ORDER if m in means.columns])
+    return means.rename(columns=LABELS)
