@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
                             "with the full profile's models)")
     sweep.add_argument("--no-checkpoints", action="store_true", help="keep no checkpoints (a stopped run starts over)")
     sweep.add_argument("--no-progress", action="store_true")
+    sweep.add_argument("--engine", choices=("local", "ray"), default="local",
+                       help="local: one run at a time here; ray: each run a Ray task (this machine's cores, or --address)")
+    sweep.add_argument("--address", default=None, help="a Ray cluster to join (with --engine ray), e.g. auto")
 
     compare = sub.add_parser("compare", help="run what the comparison chapter still lacks (resumable)")
     compare.add_argument("--methods", default=None, help="default: every SSL method, random_init and the baselines")
@@ -58,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--out", default="results/comparison", help="record folder (default results/comparison)")
     compare.add_argument("--max-runs", type=int, default=None, help="stop after this many new runs")
     compare.add_argument("--no-progress", action="store_true")
+    compare.add_argument("--engine", choices=("local", "ray"), default="local",
+                         help="local: one run at a time here; ray: each run a Ray task (this machine's cores, or --address)")
+    compare.add_argument("--address", default=None, help="a Ray cluster to join (with --engine ray), e.g. auto")
 
     fetch = sub.add_parser("fetch", help="get, verify and cache datasets (e.g. before going offline)")
     fetch.add_argument("datasets", nargs="+")
@@ -105,13 +111,15 @@ def main(argv: list[str] | None = None) -> int:
             seeds = _seeds(args.seeds)
             written = run_sweep(args.methods.split(","), args.datasets.split(","), seeds, args.out, args.profile,
                                 dict(args.parameter), args.max_runs, progress=not args.no_progress,
-                                checkpoint_dir=None if args.no_checkpoints else args.checkpoints)
+                                checkpoint_dir=None if args.no_checkpoints else args.checkpoints,
+                                engine=args.engine, address=args.address)
             print(f"{len(written)} new records in {args.out}")
         elif args.command == "compare":
             from .comparison import run_comparison
 
             done = run_comparison(_names(args.methods), _names(args.datasets), _seeds(args.seeds), args.out,
-                                  args.max_runs, progress=not args.no_progress)
+                                  args.max_runs, progress=not args.no_progress, engine=args.engine,
+                                  address=args.address)
             print(f"{done} new records in {args.out}")
         elif args.command == "params":
             from .params import describe

@@ -23,16 +23,14 @@ from __future__ import annotations
 
 import functools
 import json
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
 
-from tqdm import tqdm
-
 from .baselines import BASELINE_METHODS, DETERMINISTIC, BaselineConfig, run_baseline
 from .chapters import METHOD_CHAPTER, experiment_config
 from .data import load_dataset
+from .engine import run_tasks
 from .evaluate.readouts import COMPARISON_READOUTS
 from .experiment import ExperimentConfig, run_experiment
 from .params import ParameterError, resolve
@@ -156,15 +154,29 @@ def pending(methods: list[str], datasets: list[str], seeds: list[int], out_dir: 
     return list(_tasks(methods, datasets, seeds, out_dir))
 
 
+def run_one(task: ExperimentConfig | BaselineConfig, out_dir: str | Path) -> dict[str, Any]:
+    """Make one run of the comparison and write its record (in this process or a Ray worker)."""
+    if isinstance(task, BaselineConfig):
+        return run_baseline(task, out_dir)
+    return run_experiment(task, out_dir, progress=False).record
+
+
+def describe(task: Any, record: dict[str, Any], seconds: float) -> str:
+    """The line printed when a run finished."""
+    full = {e["protocol"]: round(e["accuracy"], 3) for e in record["evaluations"] if e["label_fraction"] == 1.0}
+    return f"[compare] {task.method} on {task.dataset}, seed {task.seed}: {full} in {seconds:.0f} s"
+
+
 def run_comparison(methods: list[str] | None = None, datasets: list[str] | None = None, seeds: list[int] | None = None,
                    out_dir: str | Path = "results/comparison", max_runs: int | None = None,
-                   progress: bool = True) -> int:
+                   progress: bool = True, engine: str = "local", address: str | None = None) -> int:
     """Run what the comparison still lacks, resumably; return the number of runs made.
 
     A run's record is written atomically when it finishes, and finished runs are skipped, so the
     command can be stopped at any time and started again. The grid of a method must be complete
     before its seeds 1-4 can be named, so the plan is recomputed after every run; the progress bar
-    counts the runs known so far (its total grows when a grid completes) and estimates the time left.
+    counts them from the start and estimates the time left. ``engine="ray"`` runs each run as a
+    Ray task (:mod:`sslts.engine`), on this machine's cores or on the cluster at ``address``.
     """
     methods = list(methods or (*METHODS, *BASELINE_METHODS))
     datasets = list(datasets or RUN_ORDER)
@@ -172,25 +184,9 @@ def run_comparison(methods: list[str] | None = None, datasets: list[str] | None 
     unknown = [m for m in methods if m not in (*METHODS, *BASELINE_METHODS)]
     if unknown:
         raise ParameterError(f"unknown method {unknown[0]!r}; known: {', '.join((*METHODS, *BASELINE_METHODS))}")
-    done = 0
-    todo = pending(methods, datasets, seeds, out_dir)
     # Seeds 1-4 of each SSL method are named once its grid is done: count them in the total now.
-    later = sum(len(seeds) - 1 for d in datasets for m in methods if m in METHODS
-                if chosen_config(m, d, out_dir) is None)
-    bar = tqdm(total=len(todo) + later, desc="comparison", unit="run", disable=not progress)
-    while todo and (max_runs is None or done < max_runs):
-        config = todo[0]
-        bar.set_postfix_str(f"{config.method} on {config.dataset}, seed {config.seed}")
-        started = time.perf_counter()
-        if isinstance(config, BaselineConfig):
-            record = run_baseline(config, out_dir)
-        else:
-            record = run_experiment(config, out_dir, progress=False).record
-        done += 1
-        bar.update(1)
-        full = {e["protocol"]: round(e["accuracy"], 3) for e in record["evaluations"] if e["label_fraction"] == 1.0}
-        tqdm.write(f"[compare] {config.method} on {config.dataset}, seed {config.seed}: {full} "
-                   f"in {time.perf_counter() - started:.0f} s")
-        todo = pending(methods, datasets, seeds, out_dir)
-    bar.close()
-    return done
+    later = sum(len([s for s in seeds if s != SELECTION_SEED]) for d in datasets for m in methods
+                if m in METHODS and chosen_config(m, d, out_dir) is None)
+    return run_tasks(lambda: pending(methods, datasets, seeds, out_dir), functools.partial(run_one, out_dir=out_dir),
+                     key=lambda task: record_path(out_dir, task.to_dict()), describe=describe, engine=engine,
+                     address=address, max_runs=max_runs, progress=progress, expected=later)

@@ -10,6 +10,7 @@ commit, hardware and wall time that produced them.
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -17,6 +18,7 @@ from typing import Any, Iterator
 from .chapters import METHOD_CHAPTER, experiment_config
 from .experiment import ExperimentConfig, run_experiment
 from .params import resolve
+from .engine import run_tasks
 from .results import record_path
 
 FULL_METHODS = ("simclr", "vicreg", "barlow_twins", "vibcreg", "random_init")
@@ -36,15 +38,26 @@ def sweep_configs(methods: list[str], datasets: list[str], seeds: list[int], pro
 
 def run_sweep(methods: list[str], datasets: list[str], seeds: list[int], out_dir: str | Path,
               profile: str = "full", overrides: dict[str, Any] | None = None, max_runs: int | None = None,
-              progress: bool = True, checkpoint_dir: str | Path | None = None) -> list[Path]:
+              progress: bool = True, checkpoint_dir: str | Path | None = None, engine: str = "local",
+              address: str | None = None) -> list[Path]:
     """Run the missing experiments of a sweep (at most ``max_runs``); return the records written.
 
     ``checkpoint_dir`` (``None``: no checkpoints) keeps each run's pre-training checkpoints, so that
     a run started again resumes where it stopped; see :func:`sslts.experiment.run_experiment`.
+    ``engine="ray"`` runs each experiment as a Ray task (:mod:`sslts.engine`), on this machine's
+    cores or on the cluster at ``address``, with the same records and resume rules.
     """
     written = []
     configs = list(sweep_configs(methods, datasets, seeds, profile, overrides))
     todo = [c for c in configs if not record_path(out_dir, c.to_dict()).is_file()]
+    if engine != "local":
+        def missing() -> list[ExperimentConfig]:
+            return [c for c in configs if not record_path(out_dir, c.to_dict()).is_file()]
+
+        run_tasks(missing, functools.partial(_run_one, out_dir=out_dir, checkpoint_dir=checkpoint_dir),
+                  key=lambda c: record_path(out_dir, c.to_dict()), describe=_describe, engine=engine,
+                  address=address, max_runs=max_runs, progress=progress)
+        return [record_path(out_dir, c.to_dict()) for c in todo if record_path(out_dir, c.to_dict()).is_file()]
     print(f"[sweep] {len(configs)} runs, {len(configs) - len(todo)} already recorded, {len(todo)} to do", flush=True)
     for config in todo[: max_runs if max_runs is not None else len(todo)]:
         started = time.perf_counter()
@@ -56,3 +69,12 @@ def run_sweep(methods: list[str], datasets: list[str], seeds: list[int], out_dir
         note = "" if resumed is None else f" (resumed after epoch {resumed})"
         print(f"[sweep]   done in {time.perf_counter() - started:.0f} s{note}: {accuracy}", flush=True)
     return written
+
+
+def _run_one(config: ExperimentConfig, out_dir: str | Path, checkpoint_dir: str | Path | None) -> dict[str, Any]:
+    return run_experiment(config, out_dir, progress=False, checkpoint_dir=checkpoint_dir).record
+
+
+def _describe(config: ExperimentConfig, record: dict[str, Any], seconds: float) -> str:
+    accuracy = {e["protocol"]: round(e["accuracy"], 4) for e in record["evaluations"] if e["label_fraction"] == 1.0}
+    return f"[sweep] {config.method} on {config.dataset}, seed {config.seed}: {accuracy} in {seconds:.0f} s"
