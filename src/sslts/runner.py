@@ -54,6 +54,11 @@ def chapters(root: Path | None = None) -> list[str]:
     return [Path(f).stem for f in files if Path(f).parent == EXECUTED_DIR]
 
 
+# Kernels talk to papermill over local IPC sockets rather than TCP: nothing is exposed on the
+# network, and jupyter_client's "Kernel is running over TCP without encryption" warning goes.
+IPC_KERNEL_MANAGER = "sslts.kernel.IPCKernelManager"
+
+
 def _kernel_environment(root: Path) -> None:
     """Environment the chapter kernels inherit: absolute mirror paths, one commit, inline plots."""
     mirror = os.environ.get("SSLTS_DATA_MIRROR", "")
@@ -99,7 +104,7 @@ def run_chapter(
     try:
         executed = papermill.execute_notebook(
             notebook, str(partial), parameters=params, kernel_name="python3", cwd=str(root),
-            progress_bar=progress, report_mode=False,
+            progress_bar=progress, report_mode=False, kernel_manager_class=IPC_KERNEL_MANAGER,
         )
     except papermill.PapermillExecutionError as error:
         failed = out_dir / f"{chapter}.failed.ipynb"
