@@ -320,6 +320,29 @@ CHAPTERS["comparison"] = {
 }
 
 
+# Network dissection: which units of each encoder detect which concept (Bau et al. 2017, in 1-D).
+CHAPTERS["dissection"] = {
+    "dataset": Param(list, ["uwave", "har"], _DATASET_HELP, pattern=DATASET_PATTERN, by_profile={"smoke": ["uwave"]}),
+    "methods": Param(list, ["random_init", "supervised", "simclr", "vicreg"],
+                     "encoders dissected: SSL methods (CNN encoder), the untrained one, and the supervised CNN",
+                     choices=("random_init", "supervised", "simclr", "vicreg", "barlow_twins", "vibcreg", "mae",
+                              "ssgan", "clip", "ttt"),
+                     by_profile={"smoke": ["random_init", "simclr"],
+                                 "full": ["random_init", "supervised", "simclr", "vicreg", "barlow_twins", "vibcreg",
+                                          "mae", "ssgan", "clip", "ttt"]}),
+    # quick: a short pre-training on at most 300 series keeps the chapter near a minute on 2 cores.
+    "pretrain_budget": Param(int, 3_000, "series passes of each method's pre-training", low=100, high=10**9,
+                             by_profile={"smoke": 300, "full": 220_000}),
+    "supervised_epochs": Param(int, 10, "epochs of the supervised CNN", low=1, high=1000,
+                               by_profile={"smoke": 1, "full": 60}),
+    "max_train": Param(int, 300, "cap on training series (stratified; 0 = all)", low=0, high=10**7,
+                       by_profile={"smoke": 96, "full": 0}),
+    "quantile": Param(float, 0.98, "a unit fires above this quantile of its activations", low=0.5, high=0.9999),
+    "iou_threshold": Param(float, 0.04, "a unit detects its best concept above this IoU (Bau et al.: 0.04)",
+                           low=0.0, high=1.0),
+}
+
+
 def chapter_schema(chapter: str) -> dict[str, Param]:
     """All parameters of ``chapter`` (common ones first).
 

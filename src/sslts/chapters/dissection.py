@@ -1,0 +1,96 @@
+"""What the dissection chapter needs: encoders trained by each method, and their units' concepts.
+
+Each encoder is the TS-TCC CNN trained as the method chapters train it (the chapter's profile,
+pre-training only: no probes), the untrained encoder, or the same CNN trained supervised from
+scratch. The dissection itself (:mod:`sslts.evaluate.dissection`) reads the last convolution's map
+on the *training* series: no test series are looked at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..augment import build_pipeline
+from ..evaluate import finetune
+from ..evaluate.dissection import concept_masks, detector_counts, dissect
+from ..evaluate.readouts import feature_maps
+from ..experiment import _splits, auto_epochs, build_model
+from ..params import resolve
+from ..train import TrainConfig, pretrain
+from . import METHOD_CHAPTER, experiment_config
+
+SUPERVISED = "supervised"
+
+
+@dataclass
+class Dissected:
+    """One encoder's dissection: per-unit rows, the training series it saw (z-scored) and its maps."""
+
+    method: str
+    dataset: str
+    rows: list[dict[str, Any]]
+    X: np.ndarray  # (N, C, L) z-scored training series
+    y: np.ndarray
+    maps: np.ndarray  # (N, U, L')
+    class_names: list[str]
+    train: Any  # the TimeSeriesData the series came from (for provenance)
+
+
+def trained_encoder(method: str, dataset: str, P: dict[str, Any]) -> tuple[torch.nn.Module, np.ndarray, Any]:
+    """The CNN encoder ``method`` trains on ``dataset`` with the chapter parameters ``P``, the
+    z-scored training series it saw, and their dataset (labels, class names, provenance)."""
+    base = "random_init" if method == SUPERVISED else method
+    chapter = METHOD_CHAPTER.get(base, "simclr")
+    Q = {**resolve(chapter, P["profile"], encoder="cnn"), "dataset": [dataset], "max_train": P["max_train"],
+         "pretrain_budget": P["pretrain_budget"], "extra_pool": False}
+    config = replace(experiment_config(base, dataset, P["seed"], Q), finetune_epochs=0)
+    train, _, scaler = _splits(config)
+    X = scaler.transform(train.X).astype(np.float32)
+    model = build_model(config, X.shape[1:], train.n_classes)
+    if method == SUPERVISED:
+        tuned = finetune(model, X, train.y, X, train.y, epochs=P["supervised_epochs"], seed=P["seed"], progress=False)
+        encoder = tuned.model[0]
+    elif method == "random_init":
+        encoder = model
+    else:
+        epochs = config.epochs or auto_epochs(len(X), config.pretrain_budget)
+        pretrain(model, X, build_pipeline(config.augmentations),
+                 TrainConfig(epochs=epochs, batch_size=config.batch_size, lr=config.lr, seed=P["seed"],
+                             warmup_epochs=max(1, epochs // 10), progress=False),
+                 y=train.y if model.needs_labels else None)
+        encoder = model.encoder if method != "clip" else model
+    return encoder, X, train
+
+
+def dissect_methods(P: dict[str, Any]) -> list[Dissected]:
+    """Dissect the encoder of every method in ``P["methods"]`` on every dataset in ``P["dataset"]``."""
+    out = []
+    for dataset in P["dataset"]:
+        for method in P["methods"]:
+            encoder, X, train = trained_encoder(method, dataset, P)
+            maps = feature_maps(encoder, X).numpy()
+            concepts = concept_masks(X, train.y, maps.shape[-1], list(train.class_names))
+            rows = dissect(maps, concepts, P["quantile"], P["iou_threshold"])
+            out.append(Dissected(method, dataset, rows, X, train.y, maps, list(train.class_names), train))
+    return out
+
+
+def counts_table(results: list[Dissected]) -> pd.DataFrame:
+    """Detector units per concept type (columns) for each dataset and method (rows)."""
+    rows = {(r.dataset, r.method): detector_counts(r.rows) for r in results}
+    table = pd.DataFrame.from_dict(rows, orient="index").fillna(0).astype(int)
+    order = [c for c in ("class", "phase", "channel", "band", "motion", "none") if c in table.columns]
+    table = table[order]
+    table.index.names = ["dataset", "method"]
+    return table
+
+
+def top_units(result: Dissected, k: int = 3) -> list[dict[str, Any]]:
+    """The ``k`` detector units with the highest IoU (all units if fewer detect anything)."""
+    ranked = sorted(result.rows, key=lambda r: (r["detector"], r["iou"]), reverse=True)
+    return ranked[:k]
