@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..comparison import GRIDS, METHODS, SSL_METHODS, SUITE, chosen_config
+from ..comparison import GRIDS, METHODS, SKIPPED, SSL_METHODS, SUITE, chosen_config
 from ..baselines import BASELINE_METHODS
 from ..results import config_hash, load_records
 from .stats import PairedTest, average_ranks, friedman, mean_interval, paired_test
@@ -88,15 +88,22 @@ def inventory(frame: pd.DataFrame) -> pd.DataFrame:
 
 def complete_datasets(frame: pd.DataFrame, methods: tuple[str, ...] = ORDER, min_seeds: int = 1) -> list[str]:
     """Datasets on which every method in ``methods`` has at least ``min_seeds`` seeds
-    (DTW, deterministic, counts with one)."""
+    (DTW, deterministic, counts with one; a baseline left out of a dataset on purpose,
+    :data:`sslts.comparison.SKIPPED`, is not required there)."""
     runs = headline(frame)
     counts = runs.groupby(["dataset", "method"])["seed"].nunique()
     out = []
     for dataset in SUITE:
-        need = [(m, 1 if m == "dtw" else min_seeds) for m in methods]
+        need = [(m, 1 if m == "dtw" else min_seeds) for m in methods if m not in SKIPPED.get(dataset, {})]
         if all(counts.get((dataset, m), 0) >= k for m, k in need):
             out.append(dataset)
     return out
+
+
+def _covering(frame: pd.DataFrame, methods: list[str], datasets: list[str]) -> list[str]:
+    """The methods with a headline score on every one of ``datasets``."""
+    have = set(map(tuple, headline(frame)[["dataset", "method"]].drop_duplicates().to_numpy()))
+    return [m for m in methods if all((d, m) in have for d in datasets)]
 
 
 def score_matrix(frame: pd.DataFrame, methods: list[str], datasets: list[str]) -> np.ndarray:
@@ -126,10 +133,13 @@ def main_table(frame: pd.DataFrame, datasets: list[str] | None = None) -> pd.Dat
             column[LABELS[m]] = f"**{cell}**" if np.isclose(s["mean"], best) else cell
         table[dataset] = pd.Series(column)
     common = complete_datasets(frame, tuple(methods))
+    ranked = _covering(frame, methods, common)
     if common:
-        scores = score_matrix(frame, methods, common)
-        table[f"mean ({len(common)} sets)"] = [f"{v:.3f}" for v in scores.mean(axis=0)]
-        table["mean rank"] = [f"{v:.2f}" for v in average_ranks(scores)]
+        scores = score_matrix(frame, ranked, common)
+        mean = dict(zip(ranked, scores.mean(axis=0)))
+        rank = dict(zip(ranked, average_ranks(scores)))
+        table[f"mean ({len(common)} sets)"] = [f"{mean[m]:.3f}" if m in mean else "–" for m in methods]
+        table["mean rank"] = [f"{rank[m]:.2f}" if m in rank else "–" for m in methods]
     table["s / run"] = [f"{runs[runs['method'] == m]['total_s'].mean():.0f}" for m in methods]
     return table
 
@@ -139,6 +149,7 @@ def rank_summary(frame: pd.DataFrame, methods: list[str] | None = None) -> dict[
     runs = headline(frame)
     methods = methods or [m for m in ORDER if m in set(runs["method"])]
     datasets = complete_datasets(frame, tuple(methods))
+    methods = _covering(frame, methods, datasets)  # a baseline skipped on one of them drops out
     if len(datasets) < 2:
         return {"datasets": datasets, "methods": methods, "ranks": {}, "friedman_p": float("nan")}
     scores = score_matrix(frame, methods, datasets)
