@@ -154,7 +154,7 @@ def stratified_subset(data: TimeSeriesData, limit: int, seed: int) -> TimeSeries
     return data.subset(label_fraction_indices(data.y, limit / len(data.y), seed))
 
 
-def _splits(config: ExperimentConfig) -> tuple[TimeSeriesData, TimeSeriesData, cleaning.ChannelStandardScaler]:
+def load_splits(config: ExperimentConfig) -> tuple[TimeSeriesData, TimeSeriesData, cleaning.ChannelStandardScaler]:
     """The run's training and test splits (capped as configured) and the z-score fitted on training."""
     train = stratified_subset(load_dataset(config.dataset, "train"), config.max_train, config.seed)
     test = stratified_subset(load_dataset(config.dataset, "test"), config.max_test, config.seed)
@@ -218,7 +218,7 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     augment = build_pipeline(config.augmentations)  # validates the spec before any work
-    train, test, scaler = _splits(config)
+    train, test, scaler = load_splits(config)
     pool, extra = _pretrain_pool(config, train)
     X_train, X_test = scaler.transform(train.X), scaler.transform(test.X)
     X_pool = scaler.transform(pool).astype(np.float32)
@@ -344,7 +344,7 @@ def load_pretrained(record: dict[str, Any], checkpoint_dir: str | Path) -> Exper
     if not path.is_file():
         raise ValueError(f"checkpoint {path} not found; pass the folder the sweep kept it in (--checkpoints)")
     config = ExperimentConfig.from_dict(record["config"])
-    train, test, scaler = _splits(config)
+    train, test, scaler = load_splits(config)
     model = build_model(config, train.X.shape[1:], train.n_classes)
     state = torch.load(path, map_location="cpu", weights_only=True)
     if state.get("epoch") != record.get("pretrain_epochs"):

@@ -19,7 +19,7 @@ from ..augment import build_pipeline
 from ..evaluate import finetune
 from ..evaluate.dissection import concept_masks, detector_counts, dissect
 from ..evaluate.readouts import feature_maps
-from ..experiment import _splits, auto_epochs, build_model
+from ..experiment import auto_epochs, build_model, load_splits
 from ..params import resolve
 from ..train import TrainConfig, pretrain
 from . import METHOD_CHAPTER, experiment_config
@@ -49,7 +49,7 @@ def trained_encoder(method: str, dataset: str, P: dict[str, Any]) -> tuple[torch
     Q = {**resolve(chapter, P["profile"], encoder="cnn"), "dataset": [dataset], "max_train": P["max_train"],
          "pretrain_budget": P["pretrain_budget"], "extra_pool": False}
     config = replace(experiment_config(base, dataset, P["seed"], Q), finetune_epochs=0)
-    train, _, scaler = _splits(config)
+    train, _, scaler = load_splits(config)
     X = scaler.transform(train.X).astype(np.float32)
     model = build_model(config, X.shape[1:], train.n_classes)
     if method == SUPERVISED:
