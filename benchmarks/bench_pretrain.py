@@ -37,7 +37,7 @@ ENCODERS = ("cnn", "dilated", "transformer")
 CHILD = r"""
 import json, sys
 import numpy as np
-from sslts.chapters import METHOD_CHAPTER, experiment_config
+from sslts.wiring import METHOD_CHAPTER, experiment_config
 from sslts.data.cleaning import ChannelStandardScaler
 from sslts.allocator import allocator_state
 from sslts.augment import build_pipeline
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     sys.path.insert(0, str(ROOT / "src"))
     from sslts.atomic import atomic_write_json
-    from sslts.chapters import METHOD_CHAPTER
+    from sslts.wiring import METHOD_CHAPTER
     from sslts.params import CHAPTERS
     from sslts.provenance import environment
 

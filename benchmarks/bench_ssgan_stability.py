@@ -149,7 +149,7 @@ def merge_rows(*records: dict) -> list[dict]:
 
 def measure(args: argparse.Namespace, header: str) -> list[dict]:
     """One row per dataset and variant (see the module docstring); prints each as it lands."""
-    from sslts.chapters import experiment_config
+    from sslts.wiring import experiment_config
     from sslts.chapters.ssgan import discriminator_saturation, ssgan_samples
     from sslts.evaluate.fidelity import fit_feature_extractor
     from sslts.experiment import EXTRA_POOLS, run_experiment

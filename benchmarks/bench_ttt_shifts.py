@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> dict:
 
 def measure(args: argparse.Namespace) -> tuple[list[dict], dict]:
     """Rows of :func:`sslts.chapters.ttt.ttt_shift_evaluation` for every dataset, and the settings."""
-    from sslts.chapters import experiment_config
+    from sslts.wiring import experiment_config
     from sslts.chapters.ttt import ttt_shift_evaluation
     from sslts.experiment import run_experiment
     from sslts.params import resolve

@@ -6,7 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from sslts.chapters import experiment_config, hypothesis_diversity, hypothesis_similar_classes, most_confused_pairs
+from sslts.wiring import experiment_config
+from sslts.report.method_run import hypothesis_diversity, hypothesis_similar_classes, most_confused_pairs
 from sslts.params import resolve
 from sslts.results import records_frame
 
@@ -73,7 +74,7 @@ def test_diversity_verdict(rank_a, spread_a, verdict):
 def test_peer_comparison_uses_the_best_mean_over_seeds_and_says_whether_it_beats_the_bar():
     import pandas as pd
 
-    from sslts.chapters import peer_comparison
+    from sslts.report.full_profile import peer_comparison
 
     def rows(method, dataset, protocol, accuracies):
         return [{"method": method, "dataset": dataset, "encoder": "cnn", "setting": "defaults", "protocol": protocol,
@@ -93,7 +94,7 @@ def test_peer_comparison_uses_the_best_mean_over_seeds_and_says_whether_it_beats
 def test_peer_comparison_does_not_count_a_better_row_with_too_few_seeds():
     import pandas as pd
 
-    from sslts.chapters import peer_comparison
+    from sslts.report.full_profile import peer_comparison
 
     def rows(method, accuracies):
         return [{"method": method, "dataset": "har", "encoder": "cnn", "setting": "defaults", "protocol": "svm",
@@ -110,7 +111,7 @@ def test_peer_comparison_does_not_count_a_better_row_with_too_few_seeds():
 def test_peer_comparison_sets_the_untrained_encoder_under_the_same_protocol_next_to_the_best():
     import pandas as pd
 
-    from sslts.chapters import peer_comparison
+    from sslts.report.full_profile import peer_comparison
 
     def rows(method, protocol, accuracies):
         return [{"method": method, "dataset": "har", "encoder": "cnn", "setting": "defaults", "protocol": protocol,
@@ -127,7 +128,7 @@ def test_peer_comparison_sets_the_untrained_encoder_under_the_same_protocol_next
 def test_peer_comparison_keeps_methods_that_train_with_labels_apart():
     import pandas as pd
 
-    from sslts.chapters import peer_comparison
+    from sslts.report.full_profile import peer_comparison
 
     def rows(method, accuracies):
         return [{"method": method, "dataset": "har", "encoder": "cnn", "setting": "defaults", "protocol": "svm",
@@ -145,7 +146,7 @@ def test_peer_comparison_keeps_methods_that_train_with_labels_apart():
 def test_training_split_choice_picks_the_best_cv_mean_not_the_best_test_mean():
     import pandas as pd
 
-    from sslts.chapters import training_split_choice
+    from sslts.report.full_profile import training_split_choice
 
     def rows(method, setting, accuracies, cvs, protocol="svm", dataset="uwave"):
         return [{"method": method, "dataset": dataset, "encoder": "cnn", "setting": setting, "protocol": protocol,
@@ -171,7 +172,7 @@ def test_training_split_choice_picks_the_best_cv_mean_not_the_best_test_mean():
 def test_diagnostics_table_indexes_each_run_by_dataset_method_and_seed():
     from types import SimpleNamespace
 
-    from sslts.chapters import diagnostics_table
+    from sslts.report.method_run import diagnostics_table
 
     def run(method, seed, rank):
         return SimpleNamespace(record={"config": {"dataset": "uwave", "method": method, "seed": seed},
@@ -335,7 +336,7 @@ def _full_record(config, seed: int, svm: float, total_s: float) -> dict:
 
 
 def test_setting_label_names_what_differs_from_todays_defaults():
-    from sslts.chapters import setting_label
+    from sslts.report.full_profile import setting_label
 
     vicreg = experiment_config("vicreg", "uwave", 3, resolve("vicreg", "full")).to_dict()
     assert setting_label(vicreg) == "defaults"
@@ -349,7 +350,7 @@ def test_setting_label_names_what_differs_from_todays_defaults():
 
 
 def test_full_profile_summary_keeps_settings_apart_and_averages_wall_time(tmp_path):
-    from sslts.chapters import full_profile_summary
+    from sslts.report.full_profile import full_profile_summary
     from sslts.results import write_record
 
     vicreg = experiment_config("vicreg", "uwave", 0, resolve("vicreg", "full")).to_dict()
@@ -366,7 +367,7 @@ def test_full_profile_summary_keeps_settings_apart_and_averages_wall_time(tmp_pa
 
 
 def test_a_resumed_run_is_left_out_of_the_mean_wall_time(tmp_path):
-    from sslts.chapters import full_profile_summary
+    from sslts.report.full_profile import full_profile_summary
     from sslts.results import write_record
 
     vicreg = experiment_config("vicreg", "uwave", 0, resolve("vicreg", "full")).to_dict()
@@ -402,7 +403,7 @@ def test_full_profile_overview_puts_the_best_svm_row_on_top_and_marks_the_bar():
 def test_baseline_comparison_names_the_rows_at_or_below_the_untrained_encoder():
     import pandas as pd
 
-    from sslts.chapters import baseline_comparison
+    from sslts.report.full_profile import baseline_comparison
 
     def rows(method, dataset, setting, accuracies):
         return [{"method": method, "dataset": dataset, "encoder": "cnn", "setting": setting, "protocol": "linear",
@@ -420,7 +421,7 @@ def test_baseline_comparison_names_the_rows_at_or_below_the_untrained_encoder():
 def test_setting_effects_sets_each_setting_next_to_the_defaults():
     import pandas as pd
 
-    from sslts.chapters import setting_effects
+    from sslts.report.full_profile import setting_effects
 
     def rows(method, setting, accuracies):
         return [{"method": method, "dataset": "uwave", "encoder": "cnn", "setting": setting, "protocol": "svm",

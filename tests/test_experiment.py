@@ -63,8 +63,10 @@ def test_max_train_caps_the_extra_pool_too(waves, monkeypatch):
     from sslts.data import load_dataset
 
     # Waves stands in for UWave: its own train and test splits are its "extra pool".
-    monkeypatch.setitem(experiment.EXTRA_POOLS, "Waves", "Waves")
-    monkeypatch.setattr(experiment, "exclude_uea_test", lambda data: data)
+    import sslts.data.registry as registry
+
+    monkeypatch.setitem(registry.UNLABELLED_POOLS, "Waves", "Waves")
+    monkeypatch.setattr(registry, "exclude_uea_test", lambda data: data)
     train = load_dataset("Waves", "train")
     everything = np.concatenate([train.X, load_dataset("Waves", "test").X])
 

@@ -282,7 +282,7 @@ class _NoFeatures(torch.nn.Module):
 
 
 def test_chapter_builds_the_transformer_with_maes_patch_size():
-    from sslts.chapters import experiment_config
+    from sslts.wiring import experiment_config
 
     P_ = resolve("mae", "smoke", patch_size=16, embed_dim=32)
     for method in ("mae", "random_init"):

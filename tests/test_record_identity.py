@@ -4,7 +4,8 @@
 pre-training loss history of a smoke-profile run on the tiny ``waves`` archive, made before a
 refactor. The test re-makes each run with today's code and requires the same numbers.
 
-Floating-point results can differ between CPU kernel families (oneDNN picks AVX-512 or AVX2
+The runs use one CPU thread (the sweeps' setting): the thread count changes how reductions are
+split, and with it the last bits. Floating-point results can also differ between CPU kernel families (oneDNN picks AVX-512 or AVX2
 kernels by CPU), so the comparison is exact on the CPU model the golden file was made on, and
 within a tolerance far below any change a refactor would cause elsewhere. Re-make the file only
 when a change is meant to move numbers, and say so in the commit:
@@ -18,8 +19,9 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
-from sslts.chapters import METHOD_CHAPTER, experiment_config
+from sslts.wiring import METHOD_CHAPTER, experiment_config
 from sslts.experiment import run_experiment
 from sslts.methods import METHODS
 from sslts.params import resolve
@@ -27,6 +29,14 @@ from sslts.provenance import cpu_identity
 
 GOLDEN = Path(__file__).parent / "golden" / "records.json"
 WRITE = os.environ.get("SSLTS_WRITE_GOLDEN") == "1"
+
+
+@pytest.fixture
+def one_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
 
 
 def _numbers(method: str) -> dict:
@@ -46,7 +56,7 @@ def _cpu() -> dict:
 
 
 @pytest.mark.parametrize("method", [*sorted(METHODS), "random_init"])
-def test_a_smoke_record_remade_has_the_same_numbers(method, waves):
+def test_a_smoke_record_remade_has_the_same_numbers(method, waves, one_thread):
     numbers = _numbers(method)
     golden = json.loads(GOLDEN.read_text()) if GOLDEN.is_file() else {"cpu": _cpu(), "records": {}}
     if WRITE:

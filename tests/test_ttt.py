@@ -307,7 +307,7 @@ def test_num_threads_is_set_for_the_call_only() -> None:
 
 # ------------------------------------------------------------------------------ chapter wiring
 def test_chapter_parameters_reach_the_method_config() -> None:
-    from sslts.chapters import experiment_config
+    from sslts.wiring import experiment_config
     from sslts.params import resolve
 
     P = resolve("ttt", "smoke", mask_ratio=0.5)

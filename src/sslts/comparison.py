@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .baselines import BASELINE_METHODS, DETERMINISTIC, BaselineConfig, run_baseline
-from .chapters import METHOD_CHAPTER, experiment_config
+from .wiring import METHOD_CHAPTER, experiment_config
 from .data import load_dataset
 from .engine import run_tasks
 from .evaluate.readouts import COMPARISON_READOUTS

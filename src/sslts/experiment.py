@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from .augment import build_pipeline
-from .data import cleaning, exclude_uea_test, load_dataset
+from .data import cleaning, load_dataset, unlabelled_pool
 from .data.registry import TimeSeriesData
 from .encoders import build_encoder
 from .evaluate.readouts import feature_maps, readout, select_readout
@@ -49,9 +49,6 @@ def auto_epochs(n_series: int, budget: int) -> int:
     """Epochs of the ``epochs = 0`` setting: ``budget`` series passes over ``n_series`` series, clipped."""
     return int(min(AUTO_MAX_EPOCHS, max(AUTO_MIN_EPOCHS, budget // max(n_series, 1))))
 DEFAULT_AUGMENTATIONS = "jitter,scaling,time_warp,crop_resize"
-# Extra unlabelled series for pre-training, per dataset: the full UWave set minus the UEA test
-# gestures (see sslts.data.exclude_uea_test). Documented in the chapters; off by default.
-EXTRA_POOLS = {"uwave": "uwave-full"}
 
 
 ADDED_FIELDS = {"finetune_min_steps": 0, "readouts": (), "search_max": 0}
@@ -165,10 +162,7 @@ def _pretrain_pool(config: ExperimentConfig, train: TimeSeriesData) -> tuple[np.
     """Unlabelled series for pre-training: the training split, plus the extra pool if asked."""
     if not config.extra_pool:
         return train.X, []
-    if config.dataset not in EXTRA_POOLS:
-        raise ValueError(f"extra_pool is available for {', '.join(EXTRA_POOLS)} only, not {config.dataset!r}")
-    pool_name = EXTRA_POOLS[config.dataset]
-    parts = [exclude_uea_test(load_dataset(pool_name, split)) for split in ("train", "test")]
+    parts = unlabelled_pool(config.dataset)
     extra = np.concatenate([p.X for p in parts])
     if 0 < config.max_train < len(extra):
         # max_train caps the unlabelled pool as it caps the labelled split, so the quick profile's

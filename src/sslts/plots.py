@@ -326,7 +326,7 @@ def full_profile_overview(frame: pd.DataFrame, bars: dict[str, float], title: st
                           protocols: tuple[str, ...] = ("linear", "svm", "finetune")) -> plt.Figure:
     """Mean test accuracy over seeds (bars, std as whiskers) per method row, one panel per dataset.
 
-    ``frame`` comes from :func:`sslts.chapters.full_profile_frame` (all labels only); ``bars`` maps a
+    ``frame`` comes from :func:`sslts.report.full_profile.full_profile_frame` (all labels only); ``bars`` maps a
     dataset to a reference accuracy drawn as a dashed line (the peers' bar). A row is a method with
     its encoder and, when it is not the defaults, its setting; rows are sorted by their SVM mean.
     """

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
-from .chapters import METHOD_CHAPTER, experiment_config
+from .wiring import METHOD_CHAPTER, experiment_config
 from .experiment import ExperimentConfig, run_experiment
 from .params import resolve
 from .engine import run_tasks

@@ -22,7 +22,7 @@ from ..evaluate.readouts import feature_maps
 from ..experiment import auto_epochs, build_model, load_splits
 from ..params import resolve
 from ..train import TrainConfig, pretrain
-from . import METHOD_CHAPTER, experiment_config
+from ..wiring import METHOD_CHAPTER, experiment_config
 
 SUPERVISED = "supervised"
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..experiment import ExperimentResult, run_experiment
 from ..paths import results_dir
-from . import experiment_config
+from ..wiring import experiment_config
 
 
 def mask_ratio_sweep(P: dict[str, Any], reuse: Sequence[ExperimentResult] = (),

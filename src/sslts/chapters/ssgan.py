@@ -13,7 +13,8 @@ import pandas as pd
 from ..experiment import ExperimentResult, run_experiment
 from ..params import resolve
 from ..paths import results_dir
-from . import experiment_config, setting_label
+from ..wiring import experiment_config
+from ..report.full_profile import setting_label
 
 def plain_gan_run(dataset: str, seed: int, P: dict[str, Any]) -> ExperimentResult:
     """The SS-GAN chapter's GAN without the auxiliary task (``alpha = beta = 0``), pre-trained exactly

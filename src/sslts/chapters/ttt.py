@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..experiment import ExperimentResult
 from ..paths import results_dir
-from . import GridResult
+from ..wiring import GridResult
 
 TTT_VARIANTS = ("none", "batch", "series", "bn_only", "batch_bn")
 

@@ -1,9 +1,11 @@
 """Data layer: datasets by name, verified sources, the ``.ts`` parser and cleaning steps."""
 
 from .errors import ChecksumMismatchError, DataError, DataUnavailableError, MalformedFileError, UnknownDatasetError
-from .registry import DATASETS, TimeSeriesData, exclude_uea_test, known_datasets, load_dataset
+from .registry import (DATASETS, UNLABELLED_POOLS, TimeSeriesData, exclude_uea_test, has_unlabelled_pool, known_datasets,
+                       load_dataset, unlabelled_pool)
 
 __all__ = [
     "DATASETS", "TimeSeriesData", "load_dataset", "known_datasets", "exclude_uea_test",
+    "UNLABELLED_POOLS", "has_unlabelled_pool", "unlabelled_pool",
     "DataError", "UnknownDatasetError", "DataUnavailableError", "ChecksumMismatchError", "MalformedFileError",
 ]

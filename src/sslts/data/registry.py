@@ -238,6 +238,32 @@ DATASETS: dict[str, Callable[[str], TimeSeriesData]] = {
 }
 
 
+# Extra unlabelled series a dataset offers for pre-training: the name of the dataset that holds
+# them. UWave's is the full UCR set (4,478 gestures) less the UEA test gestures, so that nothing
+# the benchmark tests on is seen in pre-training (see exclude_uea_test).
+UNLABELLED_POOLS = {"uwave": "uwave-full"}
+
+
+def has_unlabelled_pool(name: str) -> bool:
+    """Whether the dataset ``name`` offers extra unlabelled series for pre-training.
+
+    >>> has_unlabelled_pool("uwave"), has_unlabelled_pool("har")
+    (True, False)
+    """
+    return name in UNLABELLED_POOLS
+
+
+def unlabelled_pool(name: str) -> list[TimeSeriesData]:
+    """The extra unlabelled pre-training series of dataset ``name``, per split of their source.
+
+    Raises:
+        ValueError: ``name`` has no pool (the message names those that do).
+    """
+    if name not in UNLABELLED_POOLS:
+        raise ValueError(f"extra_pool is available for {', '.join(UNLABELLED_POOLS)} only, not {name!r}")
+    return [exclude_uea_test(load_dataset(UNLABELLED_POOLS[name], split)) for split in ("train", "test")]
+
+
 def known_datasets() -> list[str]:
     """Registered names followed by the UEA multivariate problems."""
     return [*DATASETS, *UEA_MULTIVARIATE]

@@ -364,7 +364,7 @@ def what_mattered(method: str = "vicreg", dataset: str = "uwave") -> pd.DataFram
     choice may read), and the test accuracy of the SVM and linear probes (what a choice may not),
     sorted by the training-split score. These settings were explored with test scores in view:
     the table shows what mattered, the comparison's equal-terms rows are the results."""
-    from ..chapters import full_profile_frame, full_profile_records
+    from .full_profile import full_profile_frame, full_profile_records
 
     records = full_profile_records([method])
     if not records:
