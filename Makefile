@@ -36,7 +36,7 @@ book: data
 	$(BIN)/sslts book --profile $(PROFILE)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest tests --nbval-lax --nbval-current-env -q -rs
+	$(BIN)/python -m pytest tests src/sslts --nbval-lax --nbval-current-env -q -rs
 
 reference: $(STAMP)
 	$(BIN)/sslts reference

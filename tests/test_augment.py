@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import doctest
+import importlib
 import math
 import re
 
@@ -106,8 +107,9 @@ def test_generator_on_another_device_is_refused() -> None:
         augment.jitter(torch.zeros(2, 1, 8, device="cuda"), default_generator(0))
 
 
-def test_docstring_examples_run() -> None:
-    assert doctest.testmod(augment).failed == 0
+@pytest.mark.parametrize("module", ["", ".ops", ".pipeline", ".primitives", ".spec"])
+def test_docstring_examples_run(module: str) -> None:
+    assert doctest.testmod(importlib.import_module("sslts.augment" + module)).failed == 0
 
 
 # ----------------------------------------------------------------------------- magnitude domain
@@ -456,3 +458,81 @@ def test_every_augmentation_passes_gradients_and_gives_the_same_values_with_them
     assert torch.equal(tracked.detach(), plain)
     tracked.square().sum().backward()
     assert leaf.grad is not None and torch.isfinite(leaf.grad).all()
+
+
+# --- checked against the data's real shape -------------------------------------------------------
+# The construction-time check runs each function at a placeholder length (8); these specs are fine
+# there, or at the real length, but not at both.
+@pytest.mark.parametrize("spec, shape, message", [
+    # valid at length 8, not at the real length 4
+    ("permutation(max_segments=6)", (3, 4),
+     "augmentation 'permutation' does not fit series of length 4: max_segments=6 is more segments "
+     "than the series has steps, which the operation would silently cap at 4; "
+     "it needs max_segments <= 4"),
+    ("blockout", (9, 4),                                                # default ratio 0.1: 0.4 steps
+     "augmentation 'blockout' does not fit series of length 4: ratio=0.1 gives a block of "
+     "round(0.1 * 4) = 0 steps, so nothing would be zeroed; it needs ratio = 0 or ratio * length >= 0.5"),
+    ("jitter,random_crop(ratio=0.1)", (1, 4),
+     "augmentation 'random_crop' does not fit series of length 4: ratio=0.1 gives a window of "
+     "round(0.1 * 4) = 0 steps, which the operation would silently widen to 1 step; "
+     "it needs ratio * length >= 0.5"),
+    # valid at the real length 128, not at length 8
+    ("crop_resize(ratio=0.05)", (3, 8), "crop_resize' does not fit series of length 8: ratio=0.05"),
+    ("permutation(max_segments=12)", (3, 8), "max_segments=12 is more segments"),
+])
+def test_a_parameter_that_does_not_fit_the_real_length_is_refused(spec, shape, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        build_pipeline(spec, shape=shape)
+
+
+@pytest.mark.parametrize("spec", ["permutation(max_segments=6)", "blockout", "random_crop(ratio=0.1)"])
+def test_the_same_specs_pass_without_a_shape_and_at_length_8(spec):
+    assert build_pipeline(spec).describe() == build_pipeline(spec, shape=(3, 8)).describe()
+
+
+@pytest.mark.parametrize("spec", ["crop_resize(ratio=0.05)", "permutation(max_segments=12)"])
+def test_specs_refused_at_length_8_pass_at_the_real_length(spec):
+    pipe = build_pipeline(spec, shape=(3, 128))          # 0.05 * 128 = 6.4 steps; 12 <= 128
+    x = randn(4, 3, 128)
+    assert torch.equal(pipe(x, default_generator(0)), build_pipeline(spec)(x, default_generator(0)))
+
+
+def test_limits_of_the_length_rules_are_exact():
+    build_pipeline("crop_resize(ratio=0.0625)", shape=(1, 8))            # 0.5 step rounds up to 1
+    build_pipeline("permutation(max_segments=8)", shape=(1, 8))          # one segment per step
+    build_pipeline("blockout(ratio=0.0)", shape=(1, 4))                  # ratio 0 is the identity
+    with pytest.raises(ValueError, match="ratio=0.06 gives a window of round"):
+        build_pipeline("crop_resize(ratio=0.06)", shape=(1, 8))          # 0.48 step rounds to 0
+    with pytest.raises(ValueError, match="max_segments=9"):
+        build_pipeline("permutation(max_segments=9)", shape=(1, 8))
+
+
+def test_every_step_is_run_at_the_real_shape(monkeypatch):
+    seen = []
+    monkeypatch.setitem(AUGMENTATIONS, "negation", lambda x, g: seen.append(tuple(x.shape)) or -x)
+    build_pipeline("negation")
+    build_pipeline("negation(p=0.0)", shape=(9, 128))                   # p = 0 steps are checked too
+    assert seen == [(1, 1, 8), (1, 1, 8), (1, 9, 128)]
+
+
+def test_a_compose_is_checked_and_returned_unchanged():
+    pipe = build_pipeline("jitter,permutation")
+    assert build_pipeline(pipe, shape=(3, 5)) is pipe
+    assert pipe.check_shape((3, 5)) is pipe
+    with pytest.raises(ValueError, match="length 4: max_segments=5 is more segments"):
+        build_pipeline(pipe, shape=(3, 4))                              # the default M = 5 > 4
+
+
+@pytest.mark.parametrize("shape, error, message", [
+    ((3,), TypeError, r"shape must be \(channels, length\)"),
+    ((1, 2, 8), TypeError, "two ints"),
+    ((3, 8.0), TypeError, "two ints"),
+    ("38", TypeError, "two ints"),
+    ((3, 0), ValueError, "length >= 1"),
+    ((0, 8), ValueError, "channels >= 1"),
+])
+def test_a_bad_shape_is_refused(shape, error, message):
+    with pytest.raises(error, match=message):
+        build_pipeline("jitter", shape=shape)
+    with pytest.raises(error, match=message):
+        build_pipeline(None, shape=shape)

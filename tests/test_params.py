@@ -265,3 +265,23 @@ def test_asking_for_a_missing_gpu_names_what_there_is(monkeypatch):
     with pytest.raises(ParameterError, match="no usable CUDA device.*use device 'auto' or 'cpu'"):
         resolve("simclr", "smoke", device="cuda")
     assert resolve("simclr", "smoke", device="cpu")["device"] == "cpu"
+
+
+@pytest.mark.parametrize("chapter", sorted(CHAPTERS))
+def test_every_parameter_cell_value_is_the_schemas_default_in_every_profile(chapter):
+    # A literal in the cell overrides the profile: the CLIP cell once set text_model to MiniLM, so
+    # `papermill -p profile smoke` loaded the model the smoke profile exists to skip. A value the
+    # profiles set differently must be None ("the profile's default").
+    from sslts.params import PROFILES, resolve
+
+    namespace: dict = {}
+    exec(_parameter_cell(Path(__file__).parents[1] / "book" / f"{chapter}.md").source, namespace)
+    for profile in PROFILES:
+        defaults = resolve(chapter, profile)
+        for name in chapter_schema(chapter):
+            value = namespace[name]
+            if name == "profile" or value is None:
+                continue
+            assert resolve(chapter, profile, **{name: value})[name] == defaults[name], (
+                f"{chapter}.md sets {name} = {value!r}, but the {profile} profile's default is {defaults[name]!r}: "
+                "write None in the cell")

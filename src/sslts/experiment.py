@@ -234,7 +234,7 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
             raise ValueError(f"{config.method} trains with labels; the unlabelled extra_pool cannot be used with it")
         # Only methods that train a classifier jointly (test-time training) or a text tower see
         # labels, and only the training split's.
-        result = pretrain(model, X_pool, augment, train_config, y=train.y if model.needs_labels else None)
+        result = pretrain(model, X_pool, build_pipeline(augment, shape=X_pool.shape[1:]), train_config, y=train.y if model.needs_labels else None)
         history = {"loss": list(result.loss_history), **{k: list(v) for k, v in result.term_histories.items()}}
         pretrain_s, samples_per_s, peak_mb = result.wall_time_s, result.samples_per_s, result.peak_memory_mb
         resumed_from = result.resumed_from_epoch

@@ -62,7 +62,7 @@ _ISA_CAPS = ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY")
 
 
 def cpu_identity(cpuinfo: str | None = None) -> dict[str, Any]:
-    """The CPU's family, model and stepping, and the vector kernels torch dispatches to.
+    r"""The CPU's family, model and stepping, and the vector kernels torch dispatches to.
 
     A virtual machine may report only "AMD EPYC" as the model name, which covers generations whose
     floating-point kernels differ (AVX2 against AVX-512): two such machines give runs that drift in

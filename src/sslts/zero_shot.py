@@ -208,7 +208,7 @@ def run_zero_shot(
     cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device, progress=progress,
                       warmup_epochs=max(1, epochs // 10))
     started = time.perf_counter()
-    result = pretrain(method, X_train, build_pipeline(augmentations), cfg, y=seen_train.y)
+    result = pretrain(method, X_train, build_pipeline(augmentations, shape=X_train.shape[1:]), cfg, y=seen_train.y)
     train_s = time.perf_counter() - started
 
     z = embed(_TextSpace(method), X_test)  # (N, E) unit rows

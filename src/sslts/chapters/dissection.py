@@ -59,7 +59,7 @@ def trained_encoder(method: str, dataset: str, P: dict[str, Any]) -> tuple[torch
         encoder = model
     else:
         epochs = config.epochs or auto_epochs(len(X), config.pretrain_budget)
-        pretrain(model, X, build_pipeline(config.augmentations),
+        pretrain(model, X, build_pipeline(config.augmentations, shape=X.shape[1:]),
                  TrainConfig(epochs=epochs, batch_size=config.batch_size, lr=config.lr, seed=P["seed"],
                              warmup_epochs=max(1, epochs // 10), progress=False),
                  y=train.y if model.needs_labels else None)

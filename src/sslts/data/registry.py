@@ -282,7 +282,7 @@ def load_dataset(name: str, split: str = "train") -> TimeSeriesData:
 
     Example:
         >>> train = load_dataset("har", "train")  # doctest: +SKIP
-        >>> train.X.shape
+        >>> train.X.shape  # doctest: +SKIP
         (7352, 9, 128)
     """
     if not isinstance(name, str) or not name:
