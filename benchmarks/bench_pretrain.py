@@ -29,9 +29,11 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+import sslts.methods
+
 ROOT = Path(__file__).resolve().parents[1]
 
-METHODS = ("simclr", "vicreg", "barlow_twins", "vibcreg", "mae", "ssgan", "clip", "ttt")
+METHODS = tuple(sslts.methods.METHODS)  # every registered method
 ENCODERS = ("cnn", "dilated", "transformer")
 
 CHILD = r"""

@@ -167,13 +167,18 @@ def test_config_from_dict_checks_types_and_ranges() -> None:
         SimCLRConfig.from_dict([("temperature", 0.1)])
 
 
-def test_paper_defaults() -> None:
-    assert SimCLRConfig().temperature == 0.5 and SimCLRConfig().proj_dim == 128
+def test_the_books_defaults_with_the_papers_loss_weights() -> None:
+    # Every record of the book was made with these values: changing one moves numbers, so it must
+    # be a deliberate change that also re-makes tests/golden/records.json. The loss weights are the
+    # papers'; the heads are narrower than the papers' (a 128-wide encoder, not a ResNet-50), and
+    # SimCLR's temperature suits the batch of 128 (the comparison's grid tries the paper's 0.5).
+    s = SimCLRConfig()
+    assert (s.temperature, s.proj_hidden, s.proj_dim) == (0.2, 512, 128)
     v = VICRegConfig()
-    assert (v.sim_weight, v.var_weight, v.cov_weight, v.expander_dim) == (25, 25, 1, 8192)
-    assert BarlowConfig().lambda_offdiag == 5e-3
+    assert (v.sim_weight, v.var_weight, v.cov_weight, v.expander_dim) == (25, 25, 1, 1024)
+    assert (BarlowConfig().lambda_offdiag, BarlowConfig().proj_dim, BarlowConfig().proj_hidden) == (5e-3, 1024, 1024)
     b = VIbCRegConfig()
-    assert (b.cov_weight, b.iternorm_groups, b.iternorm_iters, b.proj_dim) == (200, 64, 5, 4096)
+    assert (b.cov_weight, b.iternorm_groups, b.iternorm_iters, b.proj_dim) == (200, 64, 5, 1024)
     assert SimCLRConfig.from_dict(SimCLRConfig().to_dict()) == SimCLRConfig()
 
 

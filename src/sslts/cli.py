@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     reference.add_argument("chapters", nargs="*", help="default: every chapter")
 
     sweep = sub.add_parser("sweep", help="run the full-profile experiments that have no record yet")
-    sweep.add_argument("--methods", default="simclr,vicreg,barlow_twins,vibcreg,mae,ssgan,clip,ttt,random_init")
+    sweep.add_argument("--methods", default=None, help="default: every registered SSL method and random_init")
     sweep.add_argument("--datasets", default="uwave,har")
     sweep.add_argument("--seeds", default="0,1,2,3,4")
     sweep.add_argument("--profile", choices=PROFILES, default="full")
@@ -106,10 +106,12 @@ def main(argv: list[str] | None = None) -> int:
                 strip_to_checked_outputs(path)
                 print(f"reference notebook: {path}")
         elif args.command == "sweep":
+            from .methods import METHODS
             from .sweep import run_sweep
 
             seeds = _seeds(args.seeds)
-            written = run_sweep(args.methods.split(","), args.datasets.split(","), seeds, args.out, args.profile,
+            methods = args.methods.split(",") if args.methods else [*METHODS, "random_init"]
+            written = run_sweep(methods, args.datasets.split(","), seeds, args.out, args.profile,
                                 dict(args.parameter), args.max_runs, progress=not args.no_progress,
                                 checkpoint_dir=None if args.no_checkpoints else args.checkpoints,
                                 engine=args.engine, address=args.address)

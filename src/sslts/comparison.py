@@ -33,6 +33,7 @@ from .data import load_dataset
 from .engine import run_tasks
 from .evaluate.readouts import COMPARISON_READOUTS
 from .experiment import ExperimentConfig, run_experiment
+from .methods import METHODS as SSL_REGISTRY
 from .params import ParameterError, resolve
 from .results import record_path
 
@@ -44,7 +45,7 @@ SUITE = ("uwave", "har", "ArticularyWordRecognition", "AtrialFibrillation", "Bas
 # that an interrupted sweep has covered most datasets.
 RUN_ORDER = ("AtrialFibrillation", "ERing", "BasicMotions", "Libras", "NATOPS", "uwave", "StandWalkJump",
              "ArticularyWordRecognition", "FingerMovements", "LSST", "PenDigits", "har")
-SSL_METHODS = ("simclr", "vicreg", "barlow_twins", "vibcreg", "mae", "ssgan", "clip", "ttt")
+SSL_METHODS = tuple(SSL_REGISTRY)  # every registered method
 METHODS = (*SSL_METHODS, "random_init")
 SEEDS = (0, 1, 2, 3, 4)
 SELECTION_SEED = 0

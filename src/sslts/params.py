@@ -30,6 +30,10 @@ class Param:
     ``kind`` is ``int``, ``float``, ``str``, ``bool`` or ``list`` (a comma-separated string on the
     command line, items of ``item``); ``default`` is the value for every profile unless
     ``by_profile`` names another; ``choices``/``low``/``high`` restrict values (list items too).
+
+    A method's own parameter names the config fields it sets in ``targets``, ``(method, field)``
+    pairs, and then has no ``default`` of its own: the method's config dataclass
+    (e.g. :class:`sslts.methods.simclr.SimCLRConfig`) is the one place its default lives.
     """
 
     kind: type
@@ -43,9 +47,21 @@ class Param:
     odd: bool = False
     check: Callable[[Any], Any] | None = None  # extra validation; raises ValueError/TypeError
     by_profile: dict[str, Any] = field(default_factory=dict)
+    targets: tuple[tuple[str, str], ...] = ()
 
     def default_for(self, profile: str) -> Any:
-        return self.by_profile.get(profile, self.default)
+        if profile in self.by_profile:
+            return self.by_profile[profile]
+        return self.method_default() if self.targets else self.default
+
+    def method_default(self) -> Any:
+        """The default of the first target field, read from its method's config dataclass."""
+        import dataclasses
+
+        from .methods import METHODS  # imports torch, so only when a method chapter resolves
+
+        method, name = self.targets[0]
+        return next(f.default for f in dataclasses.fields(METHODS[method].config_class) if f.name == name)
 
     def allowed(self) -> str:
         if self.choices is not None:
@@ -56,6 +72,18 @@ class Param:
         if self.pattern is not None:
             return f"a name matching {self.pattern}"
         return f"a {self.kind.__name__}"
+
+
+def method_param(targets: str, kind: type, help: str, **limits: Any) -> Param:
+    """A chapter parameter that sets the config fields ``targets`` (``"method.field"``, comma-separated).
+
+    Its default is the method's (see :class:`Param`); ``limits`` are :class:`Param`'s checks.
+
+    >>> method_param("vibcreg.cov_weight", float, "weight").targets
+    (('vibcreg', 'cov_weight'),)
+    """
+    pairs = tuple(tuple(t.strip().split(".", 1)) for t in targets.split(","))
+    return Param(kind, None, help, targets=pairs, **limits)  # type: ignore[arg-type]
 
 
 DATASET_PATTERN = r"[A-Za-z][A-Za-z0-9\-]*"
@@ -148,20 +176,20 @@ CHAPTERS.update({
                              by_profile={"smoke": 32}),
     },
     "simclr": _method_chapter(
-        temperature=Param(float, 0.2, "NT-Xent temperature", low=1e-3, high=10.0),
-        proj_hidden=Param(int, 512, "projection head hidden width", **_WIDTH),
-        proj_dim=Param(int, 128, "projection output width", **_WIDTH),
+        temperature=method_param("simclr.temperature", float, "NT-Xent temperature", low=1e-3, high=10.0),
+        proj_hidden=method_param("simclr.proj_hidden", int, "projection head hidden width", **_WIDTH),
+        proj_dim=method_param("simclr.proj_dim", int, "projection output width", **_WIDTH),
     ),
     "vicreg": _method_chapter(
-        sim_weight=Param(float, 25.0, "invariance weight (lambda)", low=0.0, high=1000.0),
-        var_weight=Param(float, 25.0, "variance weight (mu)", low=0.0, high=1000.0),
-        cov_weight=Param(float, 1.0, "covariance weight (nu)", low=0.0, high=1000.0),
-        expander_dim=Param(int, 1024, "expander width (paper: 8192)", **_WIDTH),
+        sim_weight=method_param("vicreg.sim_weight", float, "invariance weight (lambda)", low=0.0, high=1000.0),
+        var_weight=method_param("vicreg.var_weight", float, "variance weight (mu)", low=0.0, high=1000.0),
+        cov_weight=method_param("vicreg.cov_weight", float, "covariance weight (nu)", low=0.0, high=1000.0),
+        expander_dim=method_param("vicreg.expander_dim", int, "expander width (paper: 8192)", **_WIDTH),
     ),
     "barlow": _method_chapter(
-        lambda_offdiag=Param(float, 5e-3, "Barlow Twins off-diagonal weight", low=0.0, high=10.0),
-        proj_dim=Param(int, 1024, "projector width for Barlow Twins and VIbCReg (papers: 8192, 4096)", **_WIDTH),
-        vibcreg_cov_weight=Param(float, 200.0, "VIbCReg normalised-covariance weight", low=0.0, high=10000.0),
+        lambda_offdiag=method_param("barlow_twins.lambda_offdiag", float, "Barlow Twins off-diagonal weight", low=0.0, high=10.0),
+        proj_dim=method_param("barlow_twins.proj_dim,barlow_twins.proj_hidden,vibcreg.proj_dim,vibcreg.proj_hidden", int, "projector width for Barlow Twins and VIbCReg (papers: 8192, 4096)", **_WIDTH),
+        vibcreg_cov_weight=method_param("vibcreg.cov_weight", float, "VIbCReg normalised-covariance weight", low=0.0, high=10000.0),
     ),
 })
 
@@ -184,16 +212,16 @@ CHAPTERS.update({
     # steps, which a Transformer needs.
     "mae": {
         **_method_chapter(
-            mask_ratio=Param(float, 0.75, "fraction of patches hidden (MAE paper: 0.75)", low=0.05, high=0.95),
-            patch_size=Param(int, 8, "time steps per patch (encoder tokens and reconstruction targets)",
+            mask_ratio=method_param("mae.mask_ratio", float, "fraction of patches hidden (MAE paper: 0.75)", low=0.05, high=0.95),
+            patch_size=method_param("mae.patch_size", int, "time steps per patch (encoder tokens and reconstruction targets)",
                              low=2, high=128),
             embed_dim=Param(int, 64, "transformer encoder: token width", low=8, high=1024, check=_divisible_by_4),
             encoder_depth=Param(int, 3, "transformer encoder: layers", low=1, high=24),
-            decoder_dim=Param(int, 32, "decoder width (paper: 512 for a 1024-wide encoder)", low=8, high=1024,
+            decoder_dim=method_param("mae.decoder_dim", int, "decoder width (paper: 512 for a 1024-wide encoder)", low=8, high=1024,
                               check=_divisible_by_4),
-            decoder_depth=Param(int, 1, "decoder layers (paper: 8)", low=1, high=24),
-            normalize_target=Param(bool, False, "predict per-patch normalised patches (MAE's norm_pix_loss)"),
-            mae_augment=Param(bool, False, "apply the augmentation pipeline before masking (MAE: little or none)"),
+            decoder_depth=method_param("mae.decoder_depth", int, "decoder layers (paper: 8)", low=1, high=24),
+            normalize_target=method_param("mae.normalize_target", bool, "predict per-patch normalised patches (MAE's norm_pix_loss)"),
+            mae_augment=method_param("mae.augment", bool, "apply the augmentation pipeline before masking (MAE: little or none)"),
             mask_ratios=Param(list, [0.4, 0.6, 0.75, 0.9], "mask ratios of the sweep and of the reconstruction "
                               "figure", item=float, low=0.05, high=0.95,
                               by_profile={"smoke": [0.5, 0.75], "quick": [0.4, 0.75, 0.9]}),
@@ -219,24 +247,24 @@ CHAPTERS.update({
     },
     # SS-GAN (Chen et al. 2019): GAN with the transformation-prediction task.
     "ssgan": _method_chapter(
-        latent_dim=Param(int, 128, "size of the generator's Gaussian input z", low=1, high=4096),
-        alpha=Param(float, 0.2, "weight of the generator's transformation term (paper: 0.2)", low=0.0, high=100.0),
-        beta=Param(float, 1.0, "weight of the discriminator's transformation term (paper: 1)", low=0.0,
+        latent_dim=method_param("ssgan.latent_dim", int, "size of the generator's Gaussian input z", low=1, high=4096),
+        alpha=method_param("ssgan.alpha", float, "weight of the generator's transformation term (paper: 0.2)", low=0.0, high=100.0),
+        beta=method_param("ssgan.beta", float, "weight of the discriminator's transformation term (paper: 1)", low=0.0,
                    high=100.0),
-        gan_loss=Param(str, "non_saturating", "adversarial loss", choices=("non_saturating", "hinge")),
-        lr_d=Param(float, 5e-5, "discriminator learning rate (Adam; the common lr is unused by SS-GAN; a "
+        gan_loss=method_param("ssgan.gan_loss", str, "adversarial loss", choices=("non_saturating", "hinge")),
+        lr_d=method_param("ssgan.lr_d", float, "discriminator learning rate (Adam; the common lr is unused by SS-GAN; a "
                    "quarter of lr_g: see bench_ssgan_stability)",
                    low=1e-6, high=1.0),
-        lr_g=Param(float, 2e-4, "generator learning rate (Adam)", low=1e-6, high=1.0),
-        adam_beta1=Param(float, 0.5, "Adam beta1 of both players", low=0.0, high=0.999),
-        spectral_norm=Param(bool, True, "spectral normalisation on the discriminator's two heads"),
-        diff_augment=Param(bool, False, "augment every series the discriminator sees, real and generated "
+        lr_g=method_param("ssgan.lr_g", float, "generator learning rate (Adam)", low=1e-6, high=1.0),
+        adam_beta1=method_param("ssgan.adam_beta1", float, "Adam beta1 of both players", low=0.0, high=0.999),
+        spectral_norm=method_param("ssgan.spectral_norm", bool, "spectral normalisation on the discriminator's two heads"),
+        diff_augment=method_param("ssgan.diff_augment", bool, "augment every series the discriminator sees, real and generated "
                            "(DiffAugment), with the augmentations parameter"),
-        r1_gamma=Param(float, 0.0, "weight of the R1 gradient penalty on real series (0 = off)", low=0.0,
+        r1_gamma=method_param("ssgan.r1_gamma", float, "weight of the R1 gradient penalty on real series (0 = off)", low=0.0,
                        high=1000.0),
-        minibatch_std=Param(bool, False, "give the real/fake head the spread of each group of series (against "
+        minibatch_std=method_param("ssgan.minibatch_std", bool, "give the real/fake head the spread of each group of series (against "
                             "mode collapse)"),
-        batch_fraction=Param(float, 0.25, "share of each batch SS-GAN uses per step (0.25: the compute of a "
+        batch_fraction=method_param("ssgan.batch_fraction", float, "share of each batch SS-GAN uses per step (0.25: the compute of a "
                              "two-view method)", low=0.01, high=1.0),
         # On UWave's 120 training series the discriminator wins almost every epoch; the unlabelled
         # pool of the full UWave set (the UEA test gestures left out) keeps it from memorising them
@@ -253,14 +281,14 @@ CHAPTERS.update({
     ),
     # CLIP-style alignment of two modalities, and a text tower for zero-shot classification.
     "clip": _method_chapter(
-        view_a=Param(str, "auto", "modality of tower A: time, spectrum, channels:i,j,... or auto (9 channels: "
+        view_a=method_param("clip.view_a", str, "modality of tower A: time, spectrum, channels:i,j,... or auto (9 channels: "
                      "HAR accelerometer; otherwise time)", check=_check_modality),
-        view_b=Param(str, "auto", "modality of tower B (auto: HAR gyroscope for 9 channels; otherwise "
+        view_b=method_param("clip.view_b", str, "modality of tower B (auto: HAR gyroscope for 9 channels; otherwise "
                      "spectrum)", check=_check_modality),
-        proj_dim=Param(int, 128, "width of the shared embedding space (linear projections)", **_WIDTH),
-        init_temperature=Param(float, 0.07, "initial temperature (CLIP: 0.07; learned, 1/tau clipped at 100)",
+        proj_dim=method_param("clip.proj_dim", int, "width of the shared embedding space (linear projections)", **_WIDTH),
+        init_temperature=method_param("clip.init_temperature", float, "initial temperature (CLIP: 0.07; learned, 1/tau clipped at 100)",
                                low=0.01, high=1.0),
-        augment_views=Param(str, "shared", "augment both modalities with one draw, one draw each, or not at all",
+        augment_views=method_param("clip.augment_views", str, "augment both modalities with one draw, one draw each, or not at all",
                             choices=("shared", "independent", "none")),
         tower_protocols=Param(list, ["knn"], "probes run on each tower separately (trained and random weights)",
                               choices=("linear", "svm", "knn"), by_profile={"full": ["linear", "svm", "knn"]}),
@@ -287,10 +315,10 @@ CHAPTERS.update({
     # Test-time training (TTT-MAE): joint training, then the test-time adaptation and the
     # distribution shifts it is evaluated under (corruption names as in sslts.shifts.SHIFTS).
     "ttt": _method_chapter(
-        recon_weight=Param(float, 1.0, "weight of the masked reconstruction loss next to the cross-entropy",
+        recon_weight=method_param("ttt.recon_weight", float, "weight of the masked reconstruction loss next to the cross-entropy",
                            low=0.0, high=100.0),
-        mask_ratio=Param(float, 0.75, "fraction of patches hidden (TTT-MAE: 0.75)", low=0.05, high=0.95),
-        patch_size=Param(int, 8, "time steps per masked patch", low=1, high=256),
+        mask_ratio=method_param("ttt.mask_ratio", float, "fraction of patches hidden (TTT-MAE: 0.75)", low=0.05, high=0.95),
+        patch_size=method_param("ttt.patch_size", int, "time steps per masked patch", low=1, high=256),
         adapt_steps=Param(int, 5, "test-time gradient steps per batch or series (0 = no adaptation)", low=0,
                           high=1000, by_profile={"smoke": 1, "quick": 2}),
         adapt_lr=Param(float, 5e-3, "test-time learning rate", low=1e-6, high=1.0),
@@ -485,7 +513,8 @@ def describe(chapter: str) -> str:
     """A table of the chapter's parameters, for ``sslts params CHAPTER``."""
     lines = [f"Parameters of chapter '{chapter}':"]
     for name, spec in chapter_schema(chapter).items():
-        default = spec.default if not spec.by_profile else f"{spec.default} (" + ", ".join(
+        base = spec.method_default() if spec.targets else spec.default
+        default = base if not spec.by_profile else f"{base} (" + ", ".join(
             f"{p}: {v}" for p, v in spec.by_profile.items()) + ")"
         lines.append(f"  {name:<20} {spec.allowed():<40} default {default}  -- {spec.help}")
     return "\n".join(lines)

@@ -18,37 +18,25 @@ import pandas as pd
 
 from .data import has_unlabelled_pool
 from .experiment import ExperimentConfig, ExperimentResult, run_experiment
-from .params import resolve
+from .params import CHAPTERS, chapter_schema, resolve
 from .paths import results_dir
 from .provenance import git_commit
 from .results import record_path, records_frame
 
-# How each chapter's method-specific parameters map onto method configs.
-METHOD_PARAMS = {
-    "simclr": lambda P: {"temperature": P["temperature"], "proj_hidden": P["proj_hidden"], "proj_dim": P["proj_dim"]},
-    "vicreg": lambda P: {"sim_weight": P["sim_weight"], "var_weight": P["var_weight"], "cov_weight": P["cov_weight"],
-                         "expander_dim": P["expander_dim"]},
-    "barlow_twins": lambda P: {"lambda_offdiag": P["lambda_offdiag"], "proj_hidden": P["proj_dim"], "proj_dim": P["proj_dim"]},
-    "vibcreg": lambda P: {"cov_weight": P["vibcreg_cov_weight"], "proj_hidden": P["proj_dim"], "proj_dim": P["proj_dim"]},
-    "mae": lambda P: {"mask_ratio": P["mask_ratio"], "patch_size": P["patch_size"], "decoder_dim": P["decoder_dim"],
-                      "decoder_depth": P["decoder_depth"], "normalize_target": P["normalize_target"],
-                      "augment": P["mae_augment"]},
-    # The sample-quality parameters of the SS-GAN chapter stay in the chapter.
-    "ssgan": lambda P: {"latent_dim": P["latent_dim"], "alpha": P["alpha"], "beta": P["beta"],
-                        "gan_loss": P["gan_loss"], "lr_d": P["lr_d"], "lr_g": P["lr_g"],
-                        "adam_beta1": P["adam_beta1"], "spectral_norm": P["spectral_norm"],
-                        "batch_fraction": P["batch_fraction"], "diff_augment": P["diff_augment"],
-                        "r1_gamma": P["r1_gamma"], "minibatch_std": P["minibatch_std"]},
-    # "auto" modalities are chosen per dataset from the channel count (9 = UCI HAR: accelerometer
-    # against gyroscope; otherwise time against spectrum).
-    "clip": lambda P: {"view_a": P["view_a"], "view_b": P["view_b"], "proj_dim": P["proj_dim"],
-                       "init_temperature": P["init_temperature"], "augment_views": P["augment_views"]},
-    "ttt": lambda P: {"recon_weight": P["recon_weight"], "mask_ratio": P["mask_ratio"], "patch_size": P["patch_size"]},
-    "random_init": lambda P: {},
-}
-# The chapter that owns each method's parameters (their defaults apply when another chapter runs it).
-METHOD_CHAPTER = {"simclr": "simclr", "vicreg": "vicreg", "barlow_twins": "barlow", "vibcreg": "barlow",
-                  "mae": "mae", "ssgan": "ssgan", "clip": "clip", "ttt": "ttt"}
+def method_params(method: str, P: dict[str, Any]) -> dict[str, Any]:
+    """The config fields of ``method`` that the chapter parameters ``P`` set, read from the schema.
+
+    Each method parameter of a chapter names the fields it sets (:func:`sslts.params.method_param`),
+    so this mapping is derived, never typed: a parameter added to a chapter reaches its method.
+    """
+    schema = chapter_schema(METHOD_CHAPTER[method]) if method in METHOD_CHAPTER else {}
+    return {field: P[name] for name, spec in schema.items() for owner, field in spec.targets if owner == method}
+
+
+# The chapter that owns each method's parameters (their defaults apply when another chapter runs
+# it): the one whose method parameters target the method's config fields.
+METHOD_CHAPTER = {owner: chapter for chapter, schema in CHAPTERS.items() for spec in schema.values()
+                  for owner, _ in spec.targets}
 
 
 def experiment_config(method: str, dataset: str, seed: int, P: dict[str, Any]) -> ExperimentConfig:
@@ -63,7 +51,7 @@ def experiment_config(method: str, dataset: str, seed: int, P: dict[str, Any]) -
     return ExperimentConfig(
         method=method, dataset=dataset, encoder=P["encoder"], seed=seed, profile=P["profile"],
         epochs=P["epochs"], pretrain_budget=P["pretrain_budget"], batch_size=P["batch_size"], lr=P["lr"], augmentations=P["augmentations"],
-        method_params=METHOD_PARAMS[method](P), extra_pool=P["extra_pool"] and has_unlabelled_pool(dataset),
+        method_params=method_params(method, P), extra_pool=P["extra_pool"] and has_unlabelled_pool(dataset),
         finetune_epochs=P["finetune_epochs"], finetune_min_steps=P.get("finetune_min_steps", 0), max_train=P["max_train"], max_test=P["max_test"], device=P["device"],
         encoder_params=encoder_params(P),
     )

@@ -26,17 +26,17 @@ __all__ = ["BarlowTwins", "BarlowConfig"]
 
 @dataclass(frozen=True)
 class BarlowConfig(MethodConfig):
-    """Barlow Twins hyper-parameters (defaults from Zbontar et al. 2021, Section 4).
+    """Barlow Twins hyper-parameters: Zbontar et al. (2021, Section 4), but a narrower projector.
 
     Attributes:
-        proj_hidden: hidden width of the projector (8192 in the paper).
-        proj_dim: output width of the projector (8192; the paper finds larger is better).
+        proj_hidden: hidden width of the projector (1024 for the 128-wide encoder; 8192 in the paper).
+        proj_dim: output width of the projector (1024; 8192 in the paper, which finds larger is better).
         proj_layers: linear layers in the projector (3: two Linear-BN-ReLU blocks, then Linear).
         lambda_offdiag: ``lambda``, weight of the off-diagonal (redundancy) term (5e-3).
     """
 
-    proj_hidden: int = 8192
-    proj_dim: int = 8192
+    proj_hidden: int = 1024
+    proj_dim: int = 1024
     proj_layers: int = 3
     lambda_offdiag: float = 5e-3
 

@@ -61,8 +61,10 @@ class MAEConfig(MethodConfig):
         decoder_depth: decoder Transformer layers (8 in the paper; 1 already works for fine-tuning,
             Table 1a). At least 1: the decoder must mix tokens to fill in hidden patches.
         decoder_heads: attention heads of the decoder layers.
-        normalize_target: predict per-patch normalised patches (the paper's default
-            ``norm_pix_loss``) instead of raw values.
+        normalize_target: predict per-patch normalised patches (``norm_pix_loss``, the paper's
+            default for images) instead of raw values. Off: per-patch normalisation removes each
+            patch's level, and for accelerometers the level is the device's orientation, which the
+            classes depend on.
         augment: also apply the loop's augmentation pipeline to the series before masking. Off by
             default: MAE uses little augmentation (random crops only) because masking already
             makes the task hard, and the reconstruction then targets the original series.
@@ -73,7 +75,7 @@ class MAEConfig(MethodConfig):
     decoder_dim: int = 32
     decoder_depth: int = 1
     decoder_heads: int = 4
-    normalize_target: bool = True
+    normalize_target: bool = False
     augment: bool = False
 
     def __post_init__(self) -> None:

@@ -177,7 +177,7 @@ class SSGANConfig(MethodConfig):
     gen_width: int = 128
     gen_upsamplings: int = 3
     spectral_norm: bool = True
-    batch_fraction: float = 1.0
+    batch_fraction: float = 0.25
     diff_augment: bool = False
     r1_gamma: float = 0.0
     minibatch_std: bool = False

@@ -27,11 +27,11 @@ __all__ = ["VIbCReg", "VIbCRegConfig"]
 
 @dataclass(frozen=True)
 class VIbCRegConfig(MethodConfig):
-    """VIbCReg hyper-parameters (defaults from Lee & Aune 2021 and the authors' code).
+    """VIbCReg hyper-parameters: Lee & Aune (2021) and the authors' code, but a narrower projector.
 
     Attributes:
-        proj_hidden: hidden width of the projector (4096).
-        proj_dim: output width of the projector (4096).
+        proj_hidden: hidden width of the projector (1024 for the 128-wide encoder; 4096 in the paper).
+        proj_dim: output width of the projector (1024; 4096 in the paper).
         proj_layers: linear layers before IterNorm (3: two Linear-BN-ReLU blocks, then Linear).
         iternorm_groups: IterNorm whitens ``proj_dim / iternorm_groups``-wide groups (64 groups).
         iternorm_iters: Newton iterations of IterNorm's inverse square root (5).
@@ -40,8 +40,8 @@ class VIbCRegConfig(MethodConfig):
         cov_weight: ``nu``, weight of the normalised covariance term (200).
     """
 
-    proj_hidden: int = 4096
-    proj_dim: int = 4096
+    proj_hidden: int = 1024
+    proj_dim: int = 1024
     proj_layers: int = 3
     iternorm_groups: int = 64
     iternorm_iters: int = 5
