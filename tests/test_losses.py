@@ -54,6 +54,19 @@ def test_nt_xent_hand_value_identity_views():
     assert nt_xent(z, z, temperature=0.5).item() == pytest.approx(math.log(math.e**2 + 2) - 2, abs=1e-6)
 
 
+def test_nt_xent_hand_value_with_a_negative_as_close_as_the_positive():
+    # Views a1 = e1, a2 = e2, b1 = e1, b2 = e1 (tau = 1); each anchor's denominator sums the other three:
+    #   a1: pos b1 (cos 1), negs a2 (0), b2 (1) -> -log(e / (1 + 2e))   = log(1 + 2e) - 1
+    #   b1: pos a1 (cos 1), negs a2 (0), b2 (1) -> the same            = log(1 + 2e) - 1
+    #   a2: pos b2 (cos 0), negs a1 (0), b1 (0) -> -log(1 / 3)          = log 3
+    #   b2: pos a2 (cos 0), negs a1 (1), b1 (1) -> -log(1 / (1 + 2e))   = log(1 + 2e)
+    z1 = torch.tensor([[1.0, 0.0], [0.0, 1.0]], dtype=torch.float64)
+    z2 = torch.tensor([[1.0, 0.0], [1.0, 0.0]], dtype=torch.float64)
+    expected = (3 * math.log(1 + 2 * math.e) - 2 + math.log(3)) / 4
+    assert nt_xent(z1, z2, temperature=1.0).item() == pytest.approx(expected, rel=1e-12)
+    assert nt_xent_loop(z1, z2, 1.0) == pytest.approx(expected, rel=1e-12)
+
+
 @pytest.mark.parametrize("n, d, tau", [(2, 3, 0.5), (3, 5, 0.1), (4, 2, 1.0)])
 def test_nt_xent_matches_loop_version_of_paper(n, d, tau):
     z1, z2 = _randn(n, d, seed=n), _randn(n, d, seed=10 + n)
@@ -91,13 +104,11 @@ def test_nt_xent_decreases_as_positives_align():
     assert all(a > b for a, b in zip(losses, losses[1:]))
 
 
-def test_nt_xent_does_not_mutate_and_backpropagates():
-    z1 = _randn(4, 3, seed=3).requires_grad_()
-    z2 = _randn(4, 3, seed=4)
-    before = z2.clone()
-    nt_xent(z1, z2).backward()
-    assert torch.equal(z2, before)
-    assert z1.grad is not None and torch.isfinite(z1.grad).all() and z1.grad.abs().sum() > 0
+def test_nt_xent_does_not_mutate_its_inputs():
+    z1, z2 = _randn(4, 3, seed=3), _randn(4, 3, seed=4)
+    before1, before2 = z1.clone(), z2.clone()
+    nt_xent(z1, z2)
+    assert torch.equal(z1, before1) and torch.equal(z2, before2)
 
 
 # ---------------------------------------------------------------- VICReg
@@ -107,11 +118,12 @@ def test_invariance_term_hand_value():
     assert invariance_term(z1, z2).item() == pytest.approx((1 + 0 + 0 + 4) / 4)
 
 
-def test_variance_term_zero_when_every_std_exceeds_target():
-    z = 3.0 * _randn(64, 6, seed=5)  # stds ~3, far above 1
-    assert z.std(dim=0).min() > 1.5
-    assert variance_term(z).item() == 0.0
-    assert variance_term(z, target_std=10.0).item() > 0  # the same batch now falls short
+def test_variance_term_hinge_is_zero_above_the_target_and_linear_below():
+    # Both columns of 3 * DESIGN are a permutation of (3, 3, -3, -3): mean 0, unbiased var 36 / 3 = 12.
+    z = 3.0 * DESIGN.double()
+    assert variance_term(z).item() == 0.0  # sqrt(12 + 1e-4) ~ 3.46 > 1
+    assert variance_term(z, target_std=10.0).item() == pytest.approx(10 - math.sqrt(12 + 1e-4), rel=1e-12)
+    assert variance_term(z, target_std=10.0, eps=0.0).item() == pytest.approx(10 - math.sqrt(12), rel=1e-12)
 
 
 def test_variance_term_hand_value():
@@ -137,16 +149,36 @@ def test_covariance_term_hand_values():
 
 def test_vicreg_loss_combines_terms_over_both_branches():
     z1, z2 = _randn(16, 5, seed=6), 0.3 * _randn(16, 5, seed=7)
-    loss, terms = vicreg_loss(z1, z2, sim_weight=2.0, var_weight=3.0, cov_weight=0.5)
-    assert terms["invariance"].item() == pytest.approx(invariance_term(z1, z2).item())
-    assert terms["variance"].item() == pytest.approx((variance_term(z1) + variance_term(z2)).item())
+    # Exact equality: the loss is eq. 6 summed left to right, so refactors cannot move its last bit.
+    loss, terms = vicreg_loss(z1, z2, sim_weight=2.0, var_weight=3.0, cov_weight=0.5, target_std=1.5, eps=1e-3)
+    inv = invariance_term(z1, z2)
+    var = variance_term(z1, 1.5, 1e-3) + variance_term(z2, 1.5, 1e-3)
     cov = covariance_term(z1) + covariance_term(z2)
-    assert terms["covariance"].item() == pytest.approx(cov.item())
-    expected = 2.0 * terms["invariance"] + 3.0 * terms["variance"] + 0.5 * terms["covariance"]
-    assert loss.item() == pytest.approx(expected.item())
+    assert list(terms) == ["invariance", "variance", "covariance"]
+    assert torch.equal(terms["invariance"], inv) and torch.equal(terms["variance"], var)
+    assert torch.equal(terms["covariance"], cov)
+    assert torch.equal(loss, 2.0 * inv + 3.0 * var + 0.5 * cov)
     default_loss, t = vicreg_loss(z1, z2)  # paper defaults 25 / 25 / 1
-    expected = 25 * t["invariance"] + 25 * t["variance"] + t["covariance"]
-    assert default_loss.item() == pytest.approx(expected.item())
+    assert torch.equal(default_loss, 25.0 * t["invariance"] + 25.0 * t["variance"] + 1.0 * t["covariance"])
+
+
+# z1's columns (0, 1, 2) and (0, 2, 1) have std 1 and covariance 1/2 (correlation 1/2); z2's two columns
+# are both (0, 0.5, 1): std 1/2, covariance 1/4, correlation 1. Used by the VICReg and VIbCReg hand values.
+Z1_HAND = torch.tensor([[0.0, 0.0], [1.0, 2.0], [2.0, 1.0]], dtype=torch.float64)
+Z2_HAND = torch.tensor([[0.0, 0.0], [0.5, 0.5], [1.0, 1.0]], dtype=torch.float64)
+# s = differences (0, 0), (0.5, 1.5), (1, 0) -> (0.25 + 2.25 + 1) / 6 = 7/12.
+# v = relu(1 - sqrt(1 + 1e-4)) for z1 (0) + relu(1 - sqrt(0.25 + 1e-4)) for z2, the same in both columns.
+HAND_INVARIANCE, HAND_VARIANCE = 7 / 12, 1 - math.sqrt(0.25 + 1e-4)
+
+
+def test_vicreg_loss_hand_value():
+    # c(z1) = 2 * (1/2)^2 / 2 = 1/4; c(z2) = 2 * (1/4)^2 / 2 = 1/16.
+    loss, terms = vicreg_loss(Z1_HAND, Z2_HAND)
+    assert terms["invariance"].item() == pytest.approx(HAND_INVARIANCE, rel=1e-12)
+    assert terms["variance"].item() == pytest.approx(HAND_VARIANCE, rel=1e-12)
+    assert terms["covariance"].item() == pytest.approx(1 / 4 + 1 / 16, rel=1e-12)
+    expected = 25 * HAND_INVARIANCE + 25 * HAND_VARIANCE + 1 * (1 / 4 + 1 / 16)
+    assert loss.item() == pytest.approx(expected, rel=1e-12)
 
 
 # ---------------------------------------------------------------- Barlow Twins
@@ -173,9 +205,17 @@ def test_barlow_loss_hand_value_for_swapped_dimensions():
     assert loss.item() == pytest.approx(2.0 + 5e-3 * 2.0, abs=1e-4)
 
 
-def test_barlow_loss_positive_for_random_views():
-    loss, _ = barlow_twins_loss(_randn(32, 4, seed=10), _randn(32, 4, seed=11))
-    assert loss.item() > 1.0  # the diagonal alone is ~ D = 4 for independent views
+def test_barlow_loss_hand_value_for_a_redundant_view():
+    # z2 copies z1's first column into both of its columns: standardised, every entry is +-1 / sqrt(1 + eps),
+    # so C = k * [[1, 1], [0, 0]] with k = 1 / (1 + eps) (z1's second column is orthogonal to both).
+    # on_diag = (1 - k)^2 + (1 - 0)^2, off_diag = k^2 + 0^2, loss = on_diag + 5e-3 * off_diag.
+    z1 = DESIGN.double()
+    z2 = z1[:, [0, 0]]
+    k = 1 / (1 + 1e-5)
+    loss, terms = barlow_twins_loss(z1, z2)
+    assert terms["on_diag"].item() == pytest.approx((1 - k) ** 2 + 1, rel=1e-12)
+    assert terms["off_diag"].item() == pytest.approx(k**2, rel=1e-12)
+    assert loss.item() == pytest.approx((1 - k) ** 2 + 1 + 5e-3 * k**2, rel=1e-12)
 
 
 # ---------------------------------------------------------------- VIbCReg
@@ -201,12 +241,21 @@ def test_vibcreg_loss_reuses_vicreg_terms():
     z1, z2 = _randn(16, 5, seed=13), _randn(16, 5, seed=14)
     loss, terms = vibcreg_loss(z1, z2)
     _, vic = vicreg_loss(z1, z2)
-    assert terms["invariance"].item() == pytest.approx(vic["invariance"].item())
-    assert terms["variance"].item() == pytest.approx(vic["variance"].item())
+    assert torch.equal(terms["invariance"], vic["invariance"])
+    assert torch.equal(terms["variance"], vic["variance"])
     cov = normalized_covariance_term(z1) + normalized_covariance_term(z2)
-    assert terms["covariance"].item() == pytest.approx(cov.item())
-    expected = 25 * terms["invariance"] + 25 * terms["variance"] + 200 * terms["covariance"]
-    assert loss.item() == pytest.approx(expected.item())
+    assert torch.equal(terms["covariance"], cov)
+    assert torch.equal(loss, 25.0 * terms["invariance"] + 25.0 * terms["variance"] + 200.0 * cov)
+
+
+def test_vibcreg_loss_hand_value():
+    # The same s and v as VICReg's hand value; c_n(z1) = 2 * (1/2)^2 / 2^2 = 1/8, c_n(z2) = 2 * 1^2 / 2^2 = 1/2.
+    loss, terms = vibcreg_loss(Z1_HAND, Z2_HAND)
+    assert terms["invariance"].item() == pytest.approx(HAND_INVARIANCE, rel=1e-12)
+    assert terms["variance"].item() == pytest.approx(HAND_VARIANCE, rel=1e-12)
+    assert terms["covariance"].item() == pytest.approx(1 / 8 + 1 / 2, rel=1e-12)
+    expected = 25 * HAND_INVARIANCE + 25 * HAND_VARIANCE + 200 * (1 / 8 + 1 / 2)
+    assert loss.item() == pytest.approx(expected, rel=1e-12)
 
 
 # ---------------------------------------------------------------- input validation
@@ -217,6 +266,13 @@ PAIR_LOSSES = [
     lambda a, b: barlow_twins_loss(a, b)[0],
     lambda a, b: vibcreg_loss(a, b)[0],
 ]
+
+
+@pytest.mark.parametrize("loss_fn", PAIR_LOSSES)
+def test_pair_losses_gradients_match_finite_differences(loss_fn):
+    z1 = _randn(5, 3, seed=20).requires_grad_()
+    z2 = (0.5 * _randn(5, 3, seed=21)).requires_grad_()  # stds ~0.5: VICReg's variance hinge is active
+    assert torch.autograd.gradcheck(loss_fn, (z1, z2))
 
 
 @pytest.mark.parametrize("loss_fn", PAIR_LOSSES)

@@ -195,7 +195,31 @@ def test_build_method_errors_are_readable() -> None:
 
 
 def _ctx() -> StepContext:
-    return StepContext("cpu", False, torch.amp.GradScaler("cpu", enabled=False))
+    return StepContext.create("cpu")
+
+
+def test_minimise_clips_the_gradient_norm_then_steps_and_skips_a_non_finite_loss() -> None:
+    w = torch.nn.Parameter(torch.tensor([0.0, 0.0]))
+    opt = torch.optim.SGD([w], lr=1.0)
+    ctx = StepContext.create("cpu", max_grad_norm=1.0)
+    # The gradient of 3 w_0 + 4 w_1 is (3, 4), norm 5: clipped to (0.6, 0.8), then one SGD step.
+    assert ctx.minimise(3 * w[0] + 4 * w[1], opt, [w])
+    torch.testing.assert_close(w.detach(), torch.tensor([-0.6, -0.8]))
+    assert not ctx.minimise(w.sum() * float("inf"), opt, [w])
+    torch.testing.assert_close(w.detach(), torch.tensor([-0.6, -0.8]))  # not applied
+
+
+def test_step_context_binds_the_loops_augmentation_to_its_generator() -> None:
+    def jitter(x: Tensor, g: torch.Generator) -> Tensor:
+        return x + torch.randn(x.shape, generator=g)
+
+    augment = StepContext.create("cpu", augment=jitter, generator=torch.Generator().manual_seed(0)).augmentation()
+    replay = torch.Generator().manual_seed(0)
+    x = torch.zeros(2, 1, 4)
+    first, second = augment(x), augment(x)  # fresh draws on every call, in the generator's order
+    assert torch.equal(first, jitter(x, replay)) and torch.equal(second, jitter(x, replay))
+    with pytest.raises(ValueError, match="no augmentation"):
+        StepContext.create("cpu").augmentation()
 
 
 def test_default_step_updates_the_weights_once() -> None:

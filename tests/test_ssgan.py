@@ -19,16 +19,9 @@ from sslts.evaluate.fidelity import (
     sample_quality,
 )
 from sslts.methods import METHODS, MethodContext, StepContext, build_method
-from sslts.methods.ssgan import (
-    SSGAN,
-    TRANSFORMS,
-    SeriesGenerator,
-    SSGANConfig,
-    _frozen,
-    apply_transformations,
-    balanced_labels,
-    transform_group,
-)
+from sslts.methods.ssgan import SSGAN, SSGANConfig, _frozen
+from sslts.methods.ssgan_generator import SeriesGenerator
+from sslts.methods.ssgan_transforms import TRANSFORMS, apply_transformations, balanced_labels, transform_group
 from sslts.train import TrainConfig, pretrain
 
 B, C, L = 8, 2, 24
@@ -47,8 +40,8 @@ def tiny_gan(seed: int = 0, **overrides) -> SSGAN:
     return build_method("ssgan", encoder, {**TINY, **overrides}, context)
 
 
-def cpu_step_context(max_grad_norm: float | None = None) -> StepContext:
-    return StepContext("cpu", False, torch.amp.GradScaler("cpu", enabled=False), max_grad_norm)
+def cpu_step_context(max_grad_norm: float | None = None, augment=None, generator=None) -> StepContext:
+    return StepContext.create("cpu", max_grad_norm=max_grad_norm, augment=augment, generator=generator)
 
 
 # --- the transformation group ---------------------------------------------------------------
@@ -185,15 +178,15 @@ def test_config_validation_names_the_field() -> None:
         SSGANConfig.from_dict({"latent_dim": 8.5})
 
 
-def test_training_step_combines_the_players_losses_from_the_pure_functions() -> None:
+def test_the_players_losses_are_built_from_the_pure_functions() -> None:
     gan = tiny_gan()
     g = torch.Generator().manual_seed(1)
     x, z = gan.make_views(torch.randn(B, C, L, generator=g), build_pipeline("jitter"), g)
     assert z.shape == (B, TINY["latent_dim"])
     torch.manual_seed(3)  # dropout in the trunk: replay the same masks below
-    loss, terms = gan.training_step(x, z)
-    assert {"d_loss", "g_loss", "transform_real", "transform_fake", "transform_acc_real",
-            "d_accuracy"} <= set(terms)
+    fake = gan.generator(z)
+    d_loss, terms = gan.discriminator_loss(x, fake)
+    assert {"d_loss", "transform_real", "transform_acc_real", "d_accuracy"} <= set(terms)
     torch.manual_seed(3)
     fake = gan.generator(z)
     labels = balanced_labels(B)
@@ -201,8 +194,68 @@ def test_training_step_combines_the_players_losses_from_the_pure_functions() -> 
     gan_logits, tr_logits = gan.discriminate(batch)
     d = (losses.gan_discriminator_loss(gan_logits[:B], gan_logits[2 * B : 3 * B])
          + 1.0 * losses.transformation_loss(tr_logits[B : 2 * B], labels))
-    assert terms["d_loss"] == pytest.approx(d.item(), rel=1e-6)
+    assert terms["d_loss"] == pytest.approx(d.item(), rel=1e-6) and d_loss.item() == terms["d_loss"]
+    gan.eval()  # one more pass: without dropout, the generator's loss is that of the same logits
+    fake = gan.generator(z)
+    g_loss, g_terms = gan.generator_loss(x, fake)
+    gan_logits, tr_logits = gan.discriminate(torch.cat([x, apply_transformations(x, labels), fake,
+                                                        apply_transformations(fake, labels)]))
+    expected = (losses.gan_generator_loss(gan_logits[2 * B : 3 * B])
+                + 0.2 * losses.transformation_loss(tr_logits[3 * B :], labels))
+    assert {"g_loss", "transform_fake", "transform_acc_fake"} <= set(g_terms)
+    assert g_terms["g_loss"] == pytest.approx(expected.item(), rel=1e-6) and g_loss.item() == g_terms["g_loss"]
+
+
+def test_ssgan_has_no_single_objective_to_minimise() -> None:
+    gan = tiny_gan()
+    with pytest.raises(NotImplementedError, match="override step"):
+        gan.training_step(torch.randn(B, C, L), torch.randn(B, TINY["latent_dim"]))
+
+
+def test_each_players_step_updates_only_its_own_weights() -> None:
+    gan = tiny_gan()
+    opt_d, opt_g = gan.configure_optimizers(lr=1.0, weight_decay=0.0)
+    g = torch.Generator().manual_seed(0)
+    x, z = gan.make_views(torch.randn(B, C, L, generator=g), build_pipeline("jitter"), g)
+    ctx = cpu_step_context()
+    d_params = {id(p) for p in gan.discriminator_parameters()}
+
+    def snapshot() -> list[tuple[bool, torch.Tensor]]:
+        return [(id(p) in d_params, p.detach().clone()) for p in gan.parameters()]
+
+    def moved(before: list[tuple[bool, torch.Tensor]]) -> set[str]:
+        return {"discriminator" if is_d else "generator"
+                for (is_d, old), p in zip(before, gan.parameters()) if not torch.equal(old, p)}
+
+    before = snapshot()
+    d_loss, d_terms = gan.discriminator_step(x, gan.generator(z), opt_d, ctx)
+    assert moved(before) == {"discriminator"} and not d_loss.requires_grad
+    assert d_terms["d_loss"] == d_loss.item()
+    before = snapshot()
+    g_loss, g_terms = gan.generator_step(x, gan.generator(z), opt_g, ctx)
+    assert moved(before) == {"generator"} and not g_loss.requires_grad
+    assert g_terms["g_loss"] == g_loss.item()
+    assert all(p.requires_grad for p in gan.parameters())  # the discriminator is unfrozen again
+
+
+def test_step_returns_the_sum_of_both_losses_as_a_monitor_only() -> None:
+    # The step's value is L_D + L_G (the loop logs it as "loss" and guards it against NaN), while
+    # each player minimised its own loss: the same two steps taken one by one give the same weights.
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(B, C, L, generator=g)
+    whole, by_player = tiny_gan(), tiny_gan()
+    views = whole.make_views(x, build_pipeline("jitter"), torch.Generator().manual_seed(1))
+    torch.manual_seed(5)
+    loss, terms = whole.step(views, whole.configure_optimizers(1e-3, 0.0), cpu_step_context())
     assert loss.item() == pytest.approx(terms["d_loss"] + terms["g_loss"], rel=1e-6)
+    opt_d, opt_g = by_player.configure_optimizers(1e-3, 0.0)
+    xs, z = views
+    torch.manual_seed(5)
+    fake = by_player.generator(z)
+    by_player.discriminator_step(xs, fake, opt_d, cpu_step_context())
+    by_player.generator_step(xs, fake, opt_g, cpu_step_context())
+    for (k, a), b in zip(whole.state_dict().items(), by_player.state_dict().values()):
+        assert torch.equal(a, b), k
 
 
 def test_one_step_updates_both_players_and_gives_finite_terms() -> None:
@@ -227,7 +280,8 @@ def test_one_step_updates_both_players_and_gives_finite_terms() -> None:
 def test_diff_augment_shows_the_discriminator_augmented_series_and_trains_the_generator_through_them() -> None:
     gan = tiny_gan(diff_augment=True)
     g = torch.Generator().manual_seed(1)
-    x, z, augment = gan.make_views(torch.randn(B, C, L, generator=g), build_pipeline("negation"), g)
+    x, z = gan.make_views(torch.randn(B, C, L, generator=g), build_pipeline("negation"), g)
+    augment = cpu_step_context(augment=build_pipeline("negation"), generator=g).augmentation()
     gan.eval()  # no dropout or batch statistics: the two passes below must agree exactly
     fake = gan.generator(z)
     _, terms = gan.discriminator_loss(x, fake, augment)
@@ -237,7 +291,9 @@ def test_diff_augment_shows_the_discriminator_augmented_series_and_trains_the_ge
     g_loss, _ = gan.generator_loss(x, gan.generator(z), augment)
     g_loss.backward()
     assert gan.generator.project.weight.grad.abs().sum() > 0  # the gradient passes the augmentation
-    assert len(tiny_gan().make_views(x, build_pipeline("negation"), g)) == 2  # off by default: no augment
+    assert len(gan.make_views(x, build_pipeline("negation"), g)) == 2  # views are tensors, never a function
+    with pytest.raises(ValueError, match="no augmentation"):  # the step takes it from the loop's context
+        gan.step((x, z), gan.configure_optimizers(1e-3, 0.0), cpu_step_context())
 
 
 def test_r1_penalty_is_the_squared_gradient_norm_of_a_known_discriminator() -> None:

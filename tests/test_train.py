@@ -15,6 +15,7 @@ import sslts.methods.simclr as simclr_module
 from sslts.augment import build_pipeline
 from sslts.encoders import build_encoder
 from sslts.methods import SimCLR, SimCLRConfig, SSLMethod, StepContext, build_method
+from sslts.policies import DivergenceGuard, Schedule, resolve_device
 from sslts.train import TrainConfig, TrainingDiverged, learning_rate, pretrain
 
 N, C, L = 32, 3, 32
@@ -258,6 +259,49 @@ def test_a_nan_loss_raises_training_diverged_naming_the_epoch(monkeypatch) -> No
     assert f"last finite loss was {err.last_finite_loss:.6g} at step 4" in str(err)
     assert "Lower the learning rate" in str(err)
     assert all(torch.isfinite(p).all() for p in method.parameters())  # no NaN update was applied
+
+
+def test_fine_tuning_diverges_with_the_same_error_as_pre_training() -> None:
+    from sslts.evaluate import finetune
+
+    X = data(16)
+    X[3, 0, 0] = np.inf  # an extreme value reaches the loss in the first epoch
+    y = np.arange(16) % 2
+    encoder = build_encoder("cnn", in_channels=C, channels=(8, 16))
+    with pytest.raises(TrainingDiverged, match=r"fine-tuning diverged at epoch 1 of 2 \(step \d of 2") as info:
+        finetune(encoder, X, y, X, y, epochs=2, batch_size=8, progress=False)
+    assert info.value.epoch == 1 and "Lower the learning rate (lr=0.001)" in str(info.value)
+
+
+def test_divergence_guard_remembers_the_last_finite_loss() -> None:
+    guard = DivergenceGuard("training", epochs=3, steps_per_epoch=2, advice="Try again.")
+    assert guard.check(1.5, epoch=0, i=0) == 1.5 and guard.check(0.5, epoch=0, i=1) == 0.5
+    with pytest.raises(TrainingDiverged) as info:
+        guard.check(float("inf"), epoch=1, i=1)
+    assert (info.value.epoch, info.value.step, info.value.last_finite_loss) == (2, 4, 0.5)
+    assert str(info.value).endswith("the last finite loss was 0.5 at step 2. Try again.")
+    with pytest.raises(TrainingDiverged, match="no finite loss was seen in this run"):
+        DivergenceGuard("training", 1, 1, "").check(float("nan"), 0, 0)
+
+
+def test_schedule_scales_each_groups_own_rate_and_a_constant_one_keeps_it_exactly() -> None:
+    params = [torch.nn.Parameter(torch.zeros(1)), torch.nn.Parameter(torch.zeros(1))]
+    opt = torch.optim.SGD([{"params": params[:1], "lr": 0.3}, {"params": params[1:], "lr": 0.03}], lr=0.3)
+    schedule = Schedule(total_steps=10, warmup_steps=4).attach([opt])
+    schedule.apply([opt], 1)
+    assert [g["lr"] for g in opt.param_groups] == pytest.approx([0.3 * 2 / 4, 0.03 * 2 / 4])
+    constant = Schedule(total_steps=10, kind="constant")
+    for step in range(10):
+        constant.apply([opt], step)
+        assert [g["lr"] for g in opt.param_groups] == [0.3, 0.03]  # bit for bit the initial rates
+
+
+def test_one_device_resolution_for_every_loop() -> None:
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert resolve_device("auto").type == resolve_device(None).type == expected
+    assert resolve_device("cpu") == torch.device("cpu")
+    if torch.cuda.is_available():
+        assert resolve_device("cuda").index is not None  # compares equal to the parameters' device
 
 
 # --- inputs and config ------------------------------------------------------------------------

@@ -207,7 +207,7 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
     Raises:
         ValueError / TypeError: invalid configuration (before any training).
         sslts.data.DataError: the data cannot be loaded.
-        sslts.train.TrainingDiverged: the pre-training loss became NaN or infinite.
+        sslts.policies.TrainingDiverged: the pre-training loss became NaN or infinite.
     """
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -218,66 +218,19 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
     X_pool = scaler.transform(pool).astype(np.float32)
 
     model = build_model(config, X_pool.shape[1:], train.n_classes)
-    history: dict[str, Any] = {}
-    checkpoint, resumed_from = None, None
-    if config.method in BASELINES:
-        encoder = encode_target = model
-        pretrain_s, samples_per_s, peak_mb = 0.0, None, None
-    else:
-        encoder = model.encoder
-        epochs = config.epochs or auto_epochs(len(X_pool), config.pretrain_budget)
-        train_config = TrainConfig(epochs=epochs, batch_size=config.batch_size, lr=config.lr,
-                                   weight_decay=config.weight_decay, seed=config.seed, device=config.device,
-                                   progress=progress, warmup_epochs=max(1, epochs // 10),
-                                   checkpoint_dir=None if checkpoint_dir is None else str(checkpoint_dir))
-        if model.needs_labels and extra:
-            raise ValueError(f"{config.method} trains with labels; the unlabelled extra_pool cannot be used with it")
-        # Only methods that train a classifier jointly (test-time training) or a text tower see
-        # labels, and only the training split's.
-        result = pretrain(model, X_pool, build_pipeline(augment, shape=X_pool.shape[1:]), train_config, y=train.y if model.needs_labels else None)
-        history = {"loss": list(result.loss_history), **{k: list(v) for k, v in result.term_histories.items()}}
-        pretrain_s, samples_per_s, peak_mb = result.wall_time_s, result.samples_per_s, result.peak_memory_mb
-        resumed_from = result.resumed_from_epoch
-        if result.epochs_run == 0:
-            samples_per_s = None  # a finished checkpoint was loaded: no throughput was measured
-        checkpoint = None if result.checkpoint_path is None else Path(result.checkpoint_path).name
-        encode_target = model
+    pretrained = _pretrain_model(config, model, X_pool, train, augment, bool(extra), progress, checkpoint_dir)
 
     eval_started = time.perf_counter()
     if config.readouts:
-        train_z, test_z, readout_choice = readout_embeddings(encode_target, X_train, train.y, X_test,
+        train_z, test_z, readout_choice = readout_embeddings(model, X_train, train.y, X_test,
                                                              config.readouts, config.seed)
     else:
-        train_z, test_z, readout_choice = embed(encode_target, X_train), embed(encode_target, X_test), None
-    evaluations = []
-    for name, probe in evaluate_embeddings(train_z, train.y, test_z, test.y, config.protocols, config.seed,
-                                           search_max=config.search_max or None).items():
-        evaluations.append({"protocol": name, "label_fraction": 1.0, **probe.metrics(),
-                            "confusion": probe.confusion, "best_params": probe.best_params})
-    few_labels = tuple(f for f in config.label_fractions if f < 1.0)  # 100 % is the row above
-    rows = evaluate_label_fractions(train_z, train.y, test_z, test.y, few_labels, "linear", config.seed) if few_labels else []
-    for row in rows:
-        evaluations.append({"protocol": row["protocol"], "label_fraction": row["fraction"],
-                            "n_labelled": row["n_labelled"], "accuracy": row["accuracy"],
-                            "macro_f1": row["macro_f1"], "auroc": row["auroc"]})
+        train_z, test_z, readout_choice = embed(model, X_train), embed(model, X_test), None
+    evaluations = _probe_rows(config, train_z, train.y, test_z, test.y)
     if config.finetune_epochs > 0:
-        finetune_epochs = finetune_epochs_for(config, len(train.y))
-        tuned = finetune(encoder, X_train, train.y, X_test, test.y, epochs=finetune_epochs, batch_size=FINETUNE_BATCH_SIZE,
-                         seed=config.seed, device=None if config.device == "auto" else config.device,
-                         progress=progress)
-        evaluations.append({"protocol": "finetune", "label_fraction": 1.0, **tuned.metrics(),
-                            "confusion": tuned.confusion, "finetune_s": tuned.wall_time_s,
-                            "finetune_epochs": finetune_epochs})
-    generator = torch.Generator().manual_seed(config.seed)
-    X_augmented = augment(torch.from_numpy(X_train), generator).numpy()
-    if config.readouts:
-        # Diagnostics compare methods on one footing: the global mean of the feature map (one
-        # tower for CLIP), whatever read-out the probes chose.
-        diagnostics = representation_summary(readout(feature_maps(encode_target, X_train), "avg").numpy(),
-                                             readout(feature_maps(encode_target, X_augmented), "avg").numpy(),
-                                             seed=config.seed)
-    else:
-        diagnostics = representation_summary(train_z, embed(encode_target, X_augmented), seed=config.seed)
+        encoder = model if config.method in BASELINES else model.encoder
+        evaluations.append(_finetune_row(config, encoder, X_train, train.y, X_test, test.y, progress))
+    diagnostics = _diagnostics(config, model, augment, X_train, train_z)
     eval_s = time.perf_counter() - eval_started
 
     record = {
@@ -286,20 +239,107 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
         "evaluations": evaluations,
         "diagnostics": diagnostics,
         **({} if readout_choice is None else {"readout": readout_choice}),
-        "history": history,
-        "timing": {"pretrain_s": round(pretrain_s, 2), "eval_s": round(eval_s, 2),
-                   "total_s": round(time.perf_counter() - started, 2), "samples_per_s": samples_per_s,
-                   "peak_memory_mb": peak_mb, **({} if resumed_from is None else {"resumed_from_epoch": resumed_from})},
-        "pretrain_epochs": 0 if config.method in BASELINES else epochs,
+        "history": pretrained.history,
+        "timing": {"pretrain_s": round(pretrained.seconds, 2), "eval_s": round(eval_s, 2),
+                   "total_s": round(time.perf_counter() - started, 2), **pretrained.timing()},
+        "pretrain_epochs": pretrained.epochs,
         "data": {"train_shape": list(train.X.shape), "test_shape": list(test.X.shape),
                  "pretrain_series": int(X_pool.shape[0]), "sha256": data_checksums(train, test, *extra)},
         "started_at": started_at,
-        **({} if checkpoint is None else {"checkpoint": checkpoint}),
+        **({} if pretrained.checkpoint is None else {"checkpoint": pretrained.checkpoint}),
         **environment(config.device if config.device != "auto" else None),
     }
     if results_root is not None:
         write_record(results_root, record)
     return ExperimentResult(record, train_z, test_z, train, test, model, scaler)
+
+
+@dataclass(frozen=True)
+class _Pretrained:
+    """What pre-training tells the record (nothing for a baseline, which is not pre-trained)."""
+
+    epochs: int = 0
+    history: dict[str, list[float]] = field(default_factory=dict)
+    seconds: float = 0.0
+    samples_per_s: float | None = None
+    peak_memory_mb: float | None = None
+    resumed_from_epoch: int | None = None
+    checkpoint: str | None = None
+
+    def timing(self) -> dict[str, Any]:
+        """The record's timing entries besides the durations."""
+        resumed = {} if self.resumed_from_epoch is None else {"resumed_from_epoch": self.resumed_from_epoch}
+        return {"samples_per_s": self.samples_per_s, "peak_memory_mb": self.peak_memory_mb, **resumed}
+
+
+def _pretrain_model(config: ExperimentConfig, model: torch.nn.Module, X_pool: np.ndarray, train: TimeSeriesData,
+                    augment: Any, extra: bool, progress: bool, checkpoint_dir: str | Path | None) -> _Pretrained:
+    """Pre-train ``model`` in place on the unlabelled pool ``X_pool`` (a baseline is left as it is)."""
+    if config.method in BASELINES:
+        return _Pretrained()
+    epochs = config.epochs or auto_epochs(len(X_pool), config.pretrain_budget)
+    train_config = TrainConfig(epochs=epochs, batch_size=config.batch_size, lr=config.lr,
+                               weight_decay=config.weight_decay, seed=config.seed, device=config.device,
+                               progress=progress, warmup_epochs=max(1, epochs // 10),
+                               checkpoint_dir=None if checkpoint_dir is None else str(checkpoint_dir))
+    if model.needs_labels and extra:
+        raise ValueError(f"{config.method} trains with labels; the unlabelled extra_pool cannot be used with it")
+    # Only methods that train a classifier jointly (test-time training) or a text tower see
+    # labels, and only the training split's.
+    result = pretrain(model, X_pool, build_pipeline(augment, shape=X_pool.shape[1:]), train_config, y=train.y if model.needs_labels else None)
+    return _Pretrained(
+        epochs=epochs,
+        history={"loss": list(result.loss_history), **{k: list(v) for k, v in result.term_histories.items()}},
+        seconds=result.wall_time_s,
+        # After a finished checkpoint was loaded (no epoch trained) no throughput was measured.
+        samples_per_s=None if result.epochs_run == 0 else result.samples_per_s,
+        peak_memory_mb=result.peak_memory_mb,
+        resumed_from_epoch=result.resumed_from_epoch,
+        checkpoint=None if result.checkpoint_path is None else Path(result.checkpoint_path).name,
+    )
+
+
+def _probe_rows(config: ExperimentConfig, train_z: np.ndarray, y_train: np.ndarray, test_z: np.ndarray,
+                y_test: np.ndarray) -> list[dict[str, Any]]:
+    """The record's rows of the probes on all labels, then of the linear probe on few labels."""
+    rows = []
+    for name, probe in evaluate_embeddings(train_z, y_train, test_z, y_test, config.protocols, config.seed,
+                                           search_max=config.search_max or None).items():
+        rows.append({"protocol": name, "label_fraction": 1.0, **probe.metrics(),
+                     "confusion": probe.confusion, "best_params": probe.best_params})
+    few_labels = tuple(f for f in config.label_fractions if f < 1.0)  # 100 % is the row above
+    fractions = evaluate_label_fractions(train_z, y_train, test_z, y_test, few_labels, "linear", config.seed) if few_labels else []
+    for row in fractions:
+        rows.append({"protocol": row["protocol"], "label_fraction": row["fraction"],
+                     "n_labelled": row["n_labelled"], "accuracy": row["accuracy"],
+                     "macro_f1": row["macro_f1"], "auroc": row["auroc"]})
+    return rows
+
+
+def _finetune_row(config: ExperimentConfig, encoder: torch.nn.Module, X_train: np.ndarray, y_train: np.ndarray,
+                  X_test: np.ndarray, y_test: np.ndarray, progress: bool) -> dict[str, Any]:
+    """The record's row of end-to-end fine-tuning of a copy of ``encoder``."""
+    finetune_epochs = finetune_epochs_for(config, len(y_train))
+    tuned = finetune(encoder, X_train, y_train, X_test, y_test, epochs=finetune_epochs, batch_size=FINETUNE_BATCH_SIZE,
+                     seed=config.seed, device=None if config.device == "auto" else config.device,
+                     progress=progress)
+    return {"protocol": "finetune", "label_fraction": 1.0, **tuned.metrics(),
+            "confusion": tuned.confusion, "finetune_s": tuned.wall_time_s,
+            "finetune_epochs": finetune_epochs}
+
+
+def _diagnostics(config: ExperimentConfig, model: torch.nn.Module, augment: Any, X_train: np.ndarray,
+                 train_z: np.ndarray) -> dict[str, Any]:
+    """Representation diagnostics of the training split and of one augmented copy of it."""
+    generator = torch.Generator().manual_seed(config.seed)
+    X_augmented = augment(torch.from_numpy(X_train), generator).numpy()
+    if config.readouts:
+        # Diagnostics compare methods on one footing: the global mean of the feature map (one
+        # tower for CLIP), whatever read-out the probes chose.
+        return representation_summary(readout(feature_maps(model, X_train), "avg").numpy(),
+                                      readout(feature_maps(model, X_augmented), "avg").numpy(),
+                                      seed=config.seed)
+    return representation_summary(train_z, embed(model, X_augmented), seed=config.seed)
 
 
 def readout_embeddings(model: torch.nn.Module, X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray,

@@ -1,19 +1,21 @@
 """The one training loop: self-supervised pre-training of any :class:`~sslts.methods.SSLMethod`.
 
-Read :func:`pretrain` top to bottom; it is the whole harness (no framework). Per step it draws a
-batch, asks the method for its views, and calls the method's ``step`` hook, so methods with two
-optimisers override a hook and the loop does not grow special cases. Around that it handles:
+Read :func:`pretrain` top to bottom, then :meth:`_Loop.epoch`; they are the whole harness (no
+framework). Per step the loop draws a batch, asks the method for its views, and calls the method's
+``step`` hook, so methods with two optimisers override a hook and the loop does not grow special
+cases. Around that it applies the policies it shares with fine-tuning (:mod:`sslts.policies`):
 
 - device: CUDA when available, else CPU (``TrainConfig.device = "auto"``);
-- mixed precision: float16 autocast with a gradient scaler, on CUDA only;
+- mixed precision: float16 autocast with a gradient scaler, on CUDA only
+  (:class:`~sslts.methods.base.StepContext`);
 - reproducibility: one seed; separate ``torch.Generator`` s for shuffling and for augmentations;
   deterministic algorithms switched on, and the global RNG forked, only for the call's duration;
 - schedule: linear warm-up then cosine decay, set per step (:func:`learning_rate`);
 - a tqdm progress bar with the running loss; per-epoch histories of the loss and its terms;
 - a NaN guard: a non-finite loss raises :class:`TrainingDiverged` naming the epoch and step;
-- checkpoints: written atomically every epoch, loaded with ``weights_only=True``, and resumed when
-  a checkpoint of the same run exists (same method config, train config, augmentations, data and
-  initial weights).
+- checkpoints (:mod:`sslts.checkpoint`): written atomically every epoch, loaded with
+  ``weights_only=True``, and resumed when a checkpoint of the same run exists (same method config,
+  train config, augmentations, data and initial weights).
 
 Bit-for-bit reproducibility holds on the CPU for a fixed machine and thread count. On CUDA,
 deterministic algorithms are requested with ``warn_only=True``; exact reruns additionally need the
@@ -22,13 +24,7 @@ environment variable ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` set before the process 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import hashlib
-import io
-import json
-import math
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,43 +32,20 @@ from typing import Any, Iterator
 
 import numpy as np
 import torch
+from torch import Tensor
 from tqdm import tqdm
 
-from sslts.allocator import tune_cpu_allocator
-from sslts.atomic import atomic_write_bytes
+from sslts.checkpoint import TrainingState, checkpoint_path, describe_run
 from sslts.methods.base import Augment, ConfigBase, SSLMethod, StepContext
+from sslts.policies import (SCHEDULES, DivergenceGuard, Schedule, TrainingDiverged, deterministic_algorithms,
+                            forked_rng, learning_rate, peak_memory_mb, resolve_device, training_device)
 
-__all__ = [
-    "TrainConfig",
-    "TrainResult",
-    "TrainingDiverged",
-    "learning_rate",
-    "pretrain",
-    "resolve_device",
-]
+# TrainingDiverged, learning_rate and resolve_device live in sslts.policies (fine-tuning shares them).
+__all__ = ["TrainConfig", "TrainResult", "TrainingDiverged", "learning_rate", "pretrain", "resolve_device"]
 
-SCHEDULES = ("cosine", "constant")
-CHECKPOINT_FORMAT = 1
 # Fields that do not change the numbers a run produces; they stay out of the run's identity so
 # that, e.g., turning the progress bar off does not prevent resuming.
-_NOT_IDENTITY = ("checkpoint_dir", "checkpoint_every", "num_threads", "progress")
-
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; raised instead of returning a silently broken model.
-
-    Attributes:
-        epoch: 1-based epoch in which the loss diverged.
-        step: 1-based global optimisation step at which it diverged.
-        last_finite_loss: the last finite loss seen in this call, or ``None``.
-    """
-
-    def __init__(self, message: str, epoch: int, step: int, last_finite_loss: float | None):
-        super().__init__(message)
-        self.epoch = epoch
-        self.step = step
-        self.last_finite_loss = last_finite_loss
+NOT_IDENTITY = ("checkpoint_dir", "checkpoint_every", "num_threads", "progress")
 
 
 @dataclass(frozen=True)
@@ -193,50 +166,6 @@ class TrainResult:
         return dataclasses.asdict(self)
 
 
-def resolve_device(device: str = "auto") -> torch.device:
-    """``"auto"`` -> CUDA if available, else CPU; any other string is parsed by ``torch.device``."""
-    if device == "auto":
-        return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
-def learning_rate(
-    step: int, *, base_lr: float, total_steps: int, warmup_steps: int, schedule: str = "cosine"
-) -> float:
-    """Learning rate of 0-based optimisation ``step``: linear warm-up, then cosine (or constant).
-
-    Formula, with ``W = warmup_steps`` and ``T = total_steps``::
-
-        lr(s) = base_lr * (s + 1) / W                                   for s < W
-        lr(s) = base_lr * 0.5 * (1 + cos(pi * (s - W) / (T - W)))       for s >= W  (cosine)
-
-    So the first step already moves (``base_lr / W``), step ``W - 1`` uses ``base_lr``, and the
-    cosine reaches 0 one step after the last (as in SGDR; Loshchilov & Hutter, ICLR 2017).
-
-    Raises:
-        ValueError: if ``step`` is outside ``[0, total_steps)``, ``warmup_steps`` outside
-            ``[0, total_steps]``, or ``schedule`` unknown.
-
-    Example:
-        >>> learning_rate(0, base_lr=1.0, total_steps=10, warmup_steps=4)
-        0.25
-        >>> learning_rate(4, base_lr=1.0, total_steps=10, warmup_steps=4)
-        1.0
-    """
-    if not 0 <= step < total_steps:
-        raise ValueError(f"step must be in [0, {total_steps}), got {step}")
-    if not 0 <= warmup_steps <= total_steps:
-        raise ValueError(f"warmup_steps must be in [0, {total_steps}], got {warmup_steps}")
-    if schedule not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {list(SCHEDULES)}, got {schedule!r}")
-    if step < warmup_steps:
-        return base_lr * (step + 1) / warmup_steps
-    if schedule == "constant":
-        return base_lr
-    progress = (step - warmup_steps) / (total_steps - warmup_steps)  # in [0, 1)
-    return base_lr * 0.5 * (1.0 + math.cos(math.pi * progress))
-
-
 def pretrain(
     method: SSLMethod,
     X: np.ndarray,
@@ -287,123 +216,27 @@ def pretrain(
     config = TrainConfig() if config is None else config
     _check_inputs(method, X, augment, config)
     _check_labels(method, X, y)
-    device = resolve_device(config.device)
-    if device.type == "cpu":
-        tune_cpu_allocator()  # keeps each batch's freed blocks for the next; see sslts.allocator
+    device = training_device(config.device)
     amp = config.amp and device.type == "cuda"
-    n = X.shape[0]
-    batch_size = min(config.batch_size, n)
-    steps_per_epoch = n // batch_size  # drop_last: the incomplete final batch is skipped
-    total_steps = config.epochs * steps_per_epoch
-    warmup_steps = config.warmup_epochs * steps_per_epoch
-
-    with _reproducible_scope(device, config.num_threads):
+    with deterministic_algorithms(config.num_threads), forked_rng(device):
         torch.manual_seed(config.seed)  # global RNG (dropout); forked, so restored on exit
-        shuffle_seed, augment_seed = np.random.SeedSequence(config.seed).generate_state(2)
-        shuffle_gen = torch.Generator().manual_seed(int(shuffle_seed))  # on the CPU
-        augment_gen = torch.Generator(device=device).manual_seed(int(augment_seed))
-
-        run = _describe_run(method, X, augment, config, device, batch_size, steps_per_epoch, y)
-        method.to(device).train()
-        data = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)).to(device)  # (n, C, L)
-        labels = None if y is None else torch.from_numpy(np.asarray(y, dtype=np.int64)).to(device)  # (n,)
-        optimizers = method.configure_optimizers(config.lr, config.weight_decay)
-        for group in (g for opt in optimizers for g in opt.param_groups):
-            group.setdefault("initial_lr", group["lr"])  # the schedule scales each group's own lr
-        scaler = torch.amp.GradScaler(device.type, enabled=amp)
-        ctx = StepContext(device.type, amp, scaler, config.max_grad_norm)
-
-        ckpt_path = None
-        if config.checkpoint_dir is not None:
-            ckpt_path = Path(config.checkpoint_dir) / f"{method.name}-{run['run_id']}.pt"
-        loss_history: list[float] = []
-        term_histories: dict[str, list[float]] = {}
-        start_epoch = 0
-        resumed_from = None
-        if ckpt_path is not None and resume and ckpt_path.exists():
-            ckpt = torch.load(ckpt_path, map_location=device, weights_only=True)
-            if ckpt.get("format") != CHECKPOINT_FORMAT or ckpt.get("run_id") != run["run_id"]:
-                raise ValueError(f"{ckpt_path} is not a checkpoint of this run; delete or move it")
-            method.load_state_dict(ckpt["model"])
-            for opt, state in zip(optimizers, ckpt["optimizers"], strict=True):
-                opt.load_state_dict(state)
-            scaler.load_state_dict(ckpt["scaler"])
-            _set_rng_states(ckpt["rng"], shuffle_gen, augment_gen, device)
-            loss_history, term_histories = ckpt["loss_history"], ckpt["term_histories"]
-            start_epoch = resumed_from = ckpt["epoch"]
-
-        if device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(device)
-        last_finite: tuple[int, float] | None = None  # (global step, loss)
-        start_time = time.perf_counter()
-        bar = tqdm(
-            total=total_steps, initial=start_epoch * steps_per_epoch, disable=not config.progress,
-            desc=f"pretrain {method.name}", unit="step",
-        )  # fmt: skip
-        with bar:
-            for epoch in range(start_epoch, config.epochs):
-                perm = torch.randperm(n, generator=shuffle_gen)  # (n,), on the CPU
-                epoch_loss = 0.0
-                epoch_terms: dict[str, float] = {}
-                for i in range(steps_per_epoch):
-                    step = epoch * steps_per_epoch + i
-                    factor = learning_rate(
-                        step, base_lr=1.0, total_steps=total_steps,
-                        warmup_steps=warmup_steps, schedule=config.schedule,
-                    )  # fmt: skip
-                    for group in (g for opt in optimizers for g in opt.param_groups):
-                        group["lr"] = group["initial_lr"] * factor
-
-                    idx = perm[i * batch_size : (i + 1) * batch_size].to(device)
-                    x = data[idx]  # (B, C, L)
-                    if labels is None:
-                        views = method.make_views(x, augment, augment_gen)
-                    else:
-                        views = method.make_views(x, augment, augment_gen, y=labels[idx])
-                    loss, terms = method.step(views, optimizers, ctx)
-
-                    value = loss.item()
-                    if not math.isfinite(value):
-                        raise _diverged(value, epoch, i, step, steps_per_epoch, last_finite, config)
-                    last_finite = (step, value)
-                    epoch_loss += value
-                    for k, v in terms.items():
-                        epoch_terms[k] = epoch_terms.get(k, 0.0) + float(v)
-                    bar.update(1)
-                    bar.set_postfix(epoch=epoch + 1, loss=f"{epoch_loss / (i + 1):.4f}")
-
-                loss_history.append(epoch_loss / steps_per_epoch)
-                for k, v in epoch_terms.items():
-                    term_histories.setdefault(k, []).append(v / steps_per_epoch)
-                done = epoch + 1
-                if ckpt_path is not None and (
-                    done % config.checkpoint_every == 0 or done == config.epochs
-                ):
-                    _save_checkpoint(
-                        ckpt_path, run, done, method, optimizers, scaler,
-                        loss_history, term_histories, shuffle_gen, augment_gen, device,
-                    )  # fmt: skip
-
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        wall = time.perf_counter() - start_time
-        epochs_run = config.epochs - start_epoch
-        samples = epochs_run * steps_per_epoch * batch_size
-
+        batches = _Batches.on(device, X, y, config.batch_size)
+        state = _initial_state(method, X, y, augment, config, device, batches, amp)
+        loop = _Loop.build(method, augment, batches, state, config)
+        path = None if config.checkpoint_dir is None else checkpoint_path(config.checkpoint_dir, state.run)
+        if path is not None and resume:
+            state.resume(path)
+        first_epoch, clock = state.epoch, _Stopwatch(device)
+        steps = batches.steps_per_epoch
+        with tqdm(total=config.epochs * steps, initial=first_epoch * steps, disable=not config.progress,
+                  desc=f"pretrain {method.name}", unit="step") as bar:
+            for _ in range(first_epoch, config.epochs):
+                state.end_epoch(*loop.epoch(state, bar))
+                if path is not None and (state.epoch % config.checkpoint_every == 0 or state.epoch == config.epochs):
+                    state.save(path)
+        wall = clock.stop()
     method.eval()
-    return TrainResult(
-        loss_history=tuple(loss_history),
-        term_histories={k: tuple(v) for k, v in term_histories.items()},
-        epochs_run=epochs_run,
-        resumed_from_epoch=resumed_from,
-        wall_time_s=wall,
-        samples_per_s=samples / wall if wall > 0 else 0.0,
-        device=str(device),
-        amp=amp,
-        peak_memory_mb=_peak_memory_mb(device),
-        checkpoint_path=None if ckpt_path is None else str(ckpt_path),
-        config=run,
-    )
+    return _result(state, config.epochs - first_epoch, batches, wall, amp, path)
 
 
 # --- helpers, in the order pretrain uses them -------------------------------------------------
@@ -445,171 +278,116 @@ def _check_labels(method: SSLMethod, X: np.ndarray, y: Any) -> None:
         raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}")
 
 
-@contextlib.contextmanager
-def _reproducible_scope(device: torch.device, num_threads: int | None) -> Iterator[None]:
-    """Deterministic algorithms, a forked global RNG and a thread count, for this block only."""
-    previous = (
-        torch.are_deterministic_algorithms_enabled(),
-        torch.is_deterministic_algorithms_warn_only_enabled(),
-        torch.backends.cudnn.benchmark,
-        torch.get_num_threads(),
-    )
-    # warn_only: an op without a deterministic kernel warns instead of stopping a long run.
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    torch.backends.cudnn.benchmark = False  # autotuning picks kernels by timing: not reproducible
-    if num_threads is not None:
-        torch.set_num_threads(num_threads)
-    cuda_devices = [device.index or 0] if device.type == "cuda" else []
-    try:
-        with torch.random.fork_rng(devices=cuda_devices):
-            yield
-    finally:
-        torch.use_deterministic_algorithms(previous[0], warn_only=previous[1])
-        torch.backends.cudnn.benchmark = previous[2]
-        torch.set_num_threads(previous[3])
+@dataclass(frozen=True)
+class _Batches:
+    """The training set on the device, cut into shuffled batches of one size.
 
-
-def _sha256_tensors(tensors: dict[str, torch.Tensor]) -> str:
-    digest = hashlib.sha256()
-    for key, t in tensors.items():
-        digest.update(key.encode())
-        digest.update(t.detach().cpu().contiguous().flatten().view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()
-
-
-def _describe_run(
-    method: SSLMethod,
-    X: np.ndarray,
-    augment: Augment,
-    config: TrainConfig,
-    device: torch.device,
-    batch_size: int,
-    steps_per_epoch: int,
-    y: np.ndarray | None = None,
-) -> dict[str, Any]:
-    """The resolved run description (saved in checkpoints) and its ``run_id``.
-
-    The id hashes everything that changes the numbers: the method and its config, the training
-    config (device resolved), the augmentation pipeline, the data and the initial weights. A
-    pipeline is identified by its ``describe()`` when it has one (:class:`sslts.augment.Compose`),
-    otherwise by its qualified name; use separate checkpoint folders for ad-hoc callables.
+    When ``n > batch_size`` the last incomplete batch of each epoch is dropped (``drop_last``).
     """
-    train = config.to_dict()
-    train["device"] = str(device)
-    describe = getattr(augment, "describe", None)
-    if callable(describe):
-        aug_desc: Any = describe()
-    else:
-        aug_desc = getattr(augment, "__qualname__", type(augment).__qualname__)
-    data = np.ascontiguousarray(X, dtype=np.float32)
-    run: dict[str, Any] = {
-        "method": method.name,
-        "method_config": method.config.to_dict(),
-        "train": train,
-        "augment": aug_desc,
-        "data": {"shape": list(X.shape), "sha256": hashlib.sha256(data.tobytes()).hexdigest()},
-        "labels_sha256": None if y is None else hashlib.sha256(np.asarray(y, np.int64).tobytes()).hexdigest(),
-        "initial_weights_sha256": _sha256_tensors(method.state_dict()),
-        "batch_size": batch_size,
-        "steps_per_epoch": steps_per_epoch,
-    }
-    identity = dict(run)
-    identity["train"] = {k: v for k, v in train.items() if k not in _NOT_IDENTITY}
-    blob = json.dumps(identity, sort_keys=True, default=str).encode()
-    run["run_id"] = hashlib.sha256(blob).hexdigest()[:16]
-    return run
+
+    data: Tensor  # (n, C, L)
+    labels: Tensor | None  # (n,)
+    batch_size: int
+
+    @classmethod
+    def on(cls, device: torch.device, X: np.ndarray, y: np.ndarray | None, batch_size: int) -> _Batches:
+        """``X`` (and ``y``) copied to ``device`` once; batches of ``min(batch_size, n)``."""
+        data = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)).to(device)  # (n, C, L)
+        labels = None if y is None else torch.from_numpy(np.asarray(y, dtype=np.int64)).to(device)  # (n,)
+        return cls(data, labels, min(batch_size, X.shape[0]))
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return self.data.shape[0] // self.batch_size  # drop_last: the incomplete final batch is skipped
+
+    def shuffled(self, generator: torch.Generator) -> Iterator[tuple[Tensor, Tensor | None]]:
+        """One epoch of ``(x (B, C, L), y (B,) or None)``, in an order drawn from ``generator``."""
+        perm = torch.randperm(self.data.shape[0], generator=generator)  # (n,), on the CPU
+        for i in range(self.steps_per_epoch):
+            idx = perm[i * self.batch_size : (i + 1) * self.batch_size].to(self.data.device)
+            yield self.data[idx], None if self.labels is None else self.labels[idx]
 
 
-def _rng_states(
-    shuffle_gen: torch.Generator, augment_gen: torch.Generator, device: torch.device
-) -> dict[str, torch.Tensor]:
-    states = {
-        "shuffle": shuffle_gen.get_state(),
-        "augment": augment_gen.get_state(),
-        "torch": torch.get_rng_state(),
-    }
-    if device.type == "cuda":
-        states["cuda"] = torch.cuda.get_rng_state(device)
-    return states
+def _initial_state(method: SSLMethod, X: np.ndarray, y: np.ndarray | None, augment: Augment,
+                   config: TrainConfig, device: torch.device, batches: _Batches, amp: bool) -> TrainingState:
+    """The run's identity, the method on the device in train mode, its optimisers, fresh generators."""
+    run = describe_run(method, X, augment, {**config.to_dict(), "device": str(device)}, y=y,
+                       batch_size=batches.batch_size, steps_per_epoch=batches.steps_per_epoch,
+                       not_identity=NOT_IDENTITY)
+    method.to(device).train()
+    optimizers = method.configure_optimizers(config.lr, config.weight_decay)
+    return TrainingState.start(run, method, optimizers, device, config.seed, amp)
 
 
-def _set_rng_states(
-    states: dict[str, torch.Tensor],
-    shuffle_gen: torch.Generator,
-    augment_gen: torch.Generator,
-    device: torch.device,
-) -> None:
-    # map_location moved the ByteTensors to the device; generator states must be on the CPU.
-    shuffle_gen.set_state(states["shuffle"].cpu())
-    augment_gen.set_state(states["augment"].cpu())
-    torch.set_rng_state(states["torch"].cpu())
-    if device.type == "cuda":
-        torch.cuda.set_rng_state(states["cuda"].cpu(), device)
+@dataclass(frozen=True)
+class _Loop:
+    """What stays fixed while the epochs run: the method, its data, how to step, the policies."""
+
+    method: SSLMethod
+    augment: Augment
+    batches: _Batches
+    ctx: StepContext
+    schedule: Schedule
+    guard: DivergenceGuard
+
+    @classmethod
+    def build(cls, method: SSLMethod, augment: Augment, batches: _Batches, state: TrainingState,
+              config: TrainConfig) -> _Loop:
+        steps = batches.steps_per_epoch
+        ctx = StepContext(state.device.type, state.scaler.is_enabled(), state.scaler, config.max_grad_norm,
+                          augment=augment, generator=state.augment_gen)
+        schedule = Schedule(config.epochs * steps, config.warmup_epochs * steps, config.schedule)
+        advice = f"Lower the learning rate (lr={config.lr:g}), set max_grad_norm, or check X for extreme values."
+        return cls(method, augment, batches, ctx, schedule.attach(state.optimizers),
+                   DivergenceGuard("training", config.epochs, steps, advice))
+
+    def epoch(self, state: TrainingState, bar: tqdm) -> tuple[float, dict[str, float]]:
+        """Train epoch ``state.epoch``; returns its mean loss and the mean of each term."""
+        steps = self.batches.steps_per_epoch
+        total, sums = 0.0, {}
+        for i, (x, y) in enumerate(self.batches.shuffled(state.shuffle_gen)):
+            self.schedule.apply(state.optimizers, state.epoch * steps + i)
+            if y is None:
+                views = self.method.make_views(x, self.augment, state.augment_gen)
+            else:
+                views = self.method.make_views(x, self.augment, state.augment_gen, y=y)
+            loss, terms = self.method.step(views, state.optimizers, self.ctx)
+            total += self.guard.check(loss.item(), state.epoch, i)
+            for k, v in terms.items():
+                sums[k] = sums.get(k, 0.0) + float(v)
+            bar.update(1)
+            bar.set_postfix(epoch=state.epoch + 1, loss=f"{total / (i + 1):.4f}")
+        return total / steps, {k: v / steps for k, v in sums.items()}
 
 
-def _diverged(
-    value: float,
-    epoch: int,
-    i: int,
-    step: int,
-    steps_per_epoch: int,
-    last_finite: tuple[int, float] | None,
-    config: TrainConfig,
-) -> TrainingDiverged:
-    last = (
-        f"the last finite loss was {last_finite[1]:.6g} at step {last_finite[0] + 1}"
-        if last_finite is not None
-        else "no finite loss was seen in this run"
+class _Stopwatch:
+    """Seconds since construction, CUDA work included; on CUDA it also restarts the peak memory."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
+        self.start = time.perf_counter()
+
+    def stop(self) -> float:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        return time.perf_counter() - self.start
+
+
+def _result(state: TrainingState, epochs_run: int, batches: _Batches, wall: float, amp: bool,
+            path: Path | None) -> TrainResult:
+    samples = epochs_run * batches.steps_per_epoch * batches.batch_size
+    return TrainResult(
+        loss_history=tuple(state.loss_history),
+        term_histories={k: tuple(v) for k, v in state.term_histories.items()},
+        epochs_run=epochs_run,
+        resumed_from_epoch=state.resumed_from,
+        wall_time_s=wall,
+        samples_per_s=samples / wall if wall > 0 else 0.0,
+        device=str(state.device),
+        amp=amp,
+        peak_memory_mb=peak_memory_mb(state.device),
+        checkpoint_path=None if path is None else str(path),
+        config=state.run,
     )
-    message = (
-        f"training diverged at epoch {epoch + 1} of {config.epochs} (step {i + 1} of "
-        f"{steps_per_epoch} in the epoch, step {step + 1} overall): the loss is {value}; {last}. "
-        f"Lower the learning rate (lr={config.lr:g}), set max_grad_norm, or check X for extreme "
-        "values."
-    )
-    return TrainingDiverged(
-        message, epoch + 1, step + 1, None if last_finite is None else last_finite[1]
-    )
-
-
-def _save_checkpoint(
-    path: Path,
-    run: dict[str, Any],
-    epoch: int,
-    method: SSLMethod,
-    optimizers: list[torch.optim.Optimizer],
-    scaler: torch.amp.GradScaler,
-    loss_history: list[float],
-    term_histories: dict[str, list[float]],
-    shuffle_gen: torch.Generator,
-    augment_gen: torch.Generator,
-    device: torch.device,
-) -> None:
-    """Write everything a bit-exact resume needs; only tensors, dicts, lists and primitives, so
-    ``torch.load(..., weights_only=True)`` can read it. Atomic: temp file, then one rename."""
-    checkpoint = {
-        "format": CHECKPOINT_FORMAT,
-        "run_id": run["run_id"],
-        "config": run,
-        "epoch": epoch,
-        "model": method.state_dict(),
-        "optimizers": [opt.state_dict() for opt in optimizers],
-        "scaler": scaler.state_dict(),
-        "loss_history": list(loss_history),
-        "term_histories": {k: list(v) for k, v in term_histories.items()},
-        "rng": _rng_states(shuffle_gen, augment_gen, device),
-    }
-    buffer = io.BytesIO()
-    torch.save(checkpoint, buffer)
-    atomic_write_bytes(path, buffer.getvalue())
-
-
-def _peak_memory_mb(device: torch.device) -> float | None:
-    if device.type == "cuda":
-        return torch.cuda.max_memory_allocated(device) / 2**20
-    try:
-        import resource
-    except ImportError:  # Windows
-        return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB else

@@ -15,7 +15,8 @@ from .diagnostics import (
     tsne_2d,
     uniformity,
 )
-from .embed import embed, resolve_device
+from ..policies import resolve_device
+from .embed import embed
 from .finetune import FinetuneResult, epochs_for_min_steps, finetune
 from .fractions import evaluate_label_fractions, label_fraction_indices
 from .metrics import classification_metrics, macro_auroc

@@ -14,15 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-
-def resolve_device(device: str | torch.device | None = None) -> torch.device:
-    """The given device, or CUDA when available and the CPU otherwise ("cuda" gets its index)."""
-    if device is None:
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    dev = torch.device(device)
-    if dev.type == "cuda" and dev.index is None:
-        dev = torch.device("cuda", torch.cuda.current_device())  # so it compares equal to params'
-    return dev
+from ..policies import resolve_device
 
 
 def _encode_fn(encoder: Any) -> Callable[[Tensor], Tensor]:

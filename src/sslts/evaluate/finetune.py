@@ -3,6 +3,11 @@
 The same function gives the supervised baseline: pass a freshly built (randomly initialised)
 encoder instead of a pre-trained one. The test split is touched once, after the last epoch; there
 is no early stopping or model selection on it.
+
+It shares pre-training's policies (:mod:`sslts.policies`): the same device resolution, the same
+forked global RNG, the same schedule machinery (here a constant rate, no warm-up), the same step
+(:meth:`sslts.methods.base.StepContext.minimise`) and the same divergence error,
+:class:`~sslts.policies.TrainingDiverged`.
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, TensorDataset
 from tqdm import tqdm
 
-from ..allocator import tune_cpu_allocator
-from .embed import embed, resolve_device
+from ..methods.base import StepContext
+from ..policies import DivergenceGuard, Schedule, forked_rng, training_device
+from .embed import embed
 from .fractions import label_fraction_indices
 from .metrics import as_labels, classification_metrics, softmax
 
@@ -65,25 +71,80 @@ def _positive_int(value: Any, name: str) -> int:
     return value
 
 
-def _train_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer,
-                 dev: torch.device, augment: Callable[[Tensor, torch.Generator], Tensor] | None,
-                 augment_gen: torch.Generator, epoch: int) -> float:
-    """One pass over ``loader``; returns the sample-weighted mean cross-entropy."""
-    model.train()
-    total, count = 0.0, 0
-    for xb, yb in loader:  # xb: (b, C, L), yb: (b,)
-        if augment is not None:
-            xb = augment(xb, augment_gen)
-        logits = model(xb.to(dev))  # (b, k)
-        loss = F.cross_entropy(logits, yb.to(dev))
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"fine-tuning loss became {loss.item()} in epoch {epoch}")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        total += loss.item() * yb.shape[0]
-        count += yb.shape[0]
-    return total / count
+def _check_encoder(encoder: Any) -> int:
+    """The encoder's ``out_dim``, after checking that it is a module that has one."""
+    if not isinstance(encoder, nn.Module):
+        raise TypeError(f"encoder must be an nn.Module, got {type(encoder).__name__}")
+    out_dim = getattr(encoder, "out_dim", None)
+    if isinstance(out_dim, bool) or not isinstance(out_dim, int) or out_dim < 1:
+        raise ValueError(f"encoder must have a positive int attribute out_dim, got {out_dim!r}")
+    return out_dim
+
+
+def _check_settings(Xtr: np.ndarray, Xte: np.ndarray, epochs: Any, batch_size: Any) -> None:
+    if Xtr.shape[1:] != Xte.shape[1:]:
+        raise ValueError(
+            f"train series are {Xtr.shape[1:]} (C, L) but test series are {Xte.shape[1:]}"
+        )
+    _positive_int(epochs, "epochs")
+    _positive_int(batch_size, "batch_size")
+
+
+def _shuffled_loader(X: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> DataLoader:
+    """Batches of ``(x (b, C, L), y (b,))`` on the CPU, reshuffled every epoch by a generator seeded
+    with ``seed``; a last batch of one series is dropped (BatchNorm cannot train on one sample)."""
+    data = TensorDataset(torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)), torch.from_numpy(y))
+    drop_last = len(data) > batch_size and len(data) % batch_size == 1
+    return DataLoader(data, batch_size=batch_size, shuffle=True, drop_last=drop_last,
+                      generator=torch.Generator().manual_seed(seed))
+
+
+@dataclass(frozen=True)
+class _Loop:
+    """What stays fixed while fine-tuning's epochs run: the model, its data and the policies."""
+
+    model: nn.Module
+    loader: DataLoader
+    optimizer: torch.optim.Optimizer
+    device: torch.device
+    augment: Callable[[Tensor, torch.Generator], Tensor] | None
+    augment_gen: torch.Generator
+    ctx: StepContext
+    schedule: Schedule
+    guard: DivergenceGuard
+
+    @classmethod
+    def build(cls, model: nn.Module, loader: DataLoader, device: torch.device, epochs: int, lr: float,
+              weight_decay: float, augment: Callable[[Tensor, torch.Generator], Tensor] | None,
+              seed: int) -> _Loop:
+        """AdamW over ``model`` at a constant ``lr``, plain float32 steps, augmentations seeded ``seed + 1``."""
+        optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+        schedule = Schedule(epochs * len(loader), warmup_steps=0, kind="constant").attach([optimizer])
+        advice = f"Lower the learning rate (lr={lr:g}) or check X_train for extreme values."
+        return cls(model, loader, optimizer, device, augment, torch.Generator().manual_seed(seed + 1),
+                   StepContext.create(device.type), schedule,
+                   DivergenceGuard("fine-tuning", epochs, len(loader), advice))
+
+    def epoch(self, epoch: int) -> float:
+        """One pass over the loader (0-based ``epoch``); returns the sample-weighted mean cross-entropy.
+
+        Raises:
+            TrainingDiverged: if the loss becomes NaN or infinite (before it updates a weight).
+        """
+        self.model.train()
+        total, count = 0.0, 0
+        for i, (xb, yb) in enumerate(self.loader):  # xb: (b, C, L), yb: (b,)
+            if self.augment is not None:
+                xb = self.augment(xb, self.augment_gen)
+            self.schedule.apply([self.optimizer], epoch * len(self.loader) + i)
+            logits = self.model(xb.to(self.device))  # (b, k)
+            loss = F.cross_entropy(logits, yb.to(self.device))
+            value = self.guard.check(loss.item(), epoch, i)
+            self.ctx.minimise(loss, self.optimizer, self.model.parameters())
+            self.ctx.scaler.update()
+            total += value * yb.shape[0]
+            count += yb.shape[0]
+        return total / count
 
 
 def epochs_for_min_steps(epochs: int, min_steps: int, n_train: int, batch_size: int = 64) -> int:
@@ -101,20 +162,10 @@ def epochs_for_min_steps(epochs: int, min_steps: int, n_train: int, batch_size: 
 
 
 def finetune(
-    encoder: nn.Module,
-    X_train: np.ndarray,
-    y_train: np.ndarray,
-    X_test: np.ndarray,
-    y_test: np.ndarray,
-    epochs: int,
-    batch_size: int = 64,
-    lr: float = 1e-3,
-    weight_decay: float = 1e-2,
-    seed: int = 0,
-    device: str | torch.device | None = None,
-    augment: Callable[[Tensor, torch.Generator], Tensor] | None = None,
-    progress: bool = True,
-    train_fraction: float | None = None,
+    encoder: nn.Module, X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_test: np.ndarray,
+    epochs: int, batch_size: int = 64, lr: float = 1e-3, weight_decay: float = 1e-2, seed: int = 0,
+    device: str | torch.device | None = None, augment: Callable[[Tensor, torch.Generator], Tensor] | None = None,
+    progress: bool = True, train_fraction: float | None = None,
 ) -> FinetuneResult:
     """Fine-tune a copy of ``encoder`` with a linear head on the labels, then score the test split.
 
@@ -146,47 +197,28 @@ def finetune(
         TypeError: if ``encoder`` is not an ``nn.Module``.
         ValueError: on malformed arrays, train/test shapes that disagree, a missing or bad
             ``out_dim``, non-positive ``epochs``/``batch_size``, or a bad ``train_fraction``.
-        FloatingPointError: if the training loss becomes NaN or infinite.
+        sslts.policies.TrainingDiverged: if the training loss becomes NaN or infinite.
     """
     start = time.perf_counter()
-    if not isinstance(encoder, nn.Module):
-        raise TypeError(f"encoder must be an nn.Module, got {type(encoder).__name__}")
-    out_dim = getattr(encoder, "out_dim", None)
-    if isinstance(out_dim, bool) or not isinstance(out_dim, int) or out_dim < 1:
-        raise ValueError(f"encoder must have a positive int attribute out_dim, got {out_dim!r}")
+    out_dim = _check_encoder(encoder)
     Xtr, ytr = _check_series(X_train, y_train, "train")
     Xte, yte = _check_series(X_test, y_test, "test")
-    if Xtr.shape[1:] != Xte.shape[1:]:
-        raise ValueError(
-            f"train series are {Xtr.shape[1:]} (C, L) but test series are {Xte.shape[1:]}"
-        )
-    _positive_int(epochs, "epochs")
-    _positive_int(batch_size, "batch_size")
+    _check_settings(Xtr, Xte, epochs, batch_size)
     n_classes = int(max(ytr.max(), yte.max())) + 1
     if train_fraction is not None:
         idx = label_fraction_indices(ytr, train_fraction, seed)
         Xtr, ytr = Xtr[idx], ytr[idx]
-    dev = resolve_device(device)
-    if dev.type == "cpu":
-        tune_cpu_allocator()
-
-    data = TensorDataset(torch.from_numpy(np.ascontiguousarray(Xtr, dtype=np.float32)),
-                         torch.from_numpy(ytr))
-    drop_last = len(data) > batch_size and len(data) % batch_size == 1
-    loader = DataLoader(data, batch_size=batch_size, shuffle=True, drop_last=drop_last,
-                        generator=torch.Generator().manual_seed(seed))
-    augment_gen = torch.Generator().manual_seed(seed + 1)
-    # Fork the global RNG: seeding it for the head and dropout must not leak to the caller.
-    with torch.random.fork_rng(devices=[dev.index or 0] if dev.type == "cuda" else []):
+    dev = training_device(device)
+    loader = _shuffled_loader(Xtr, ytr, batch_size, seed)
+    with forked_rng(dev):  # seeding the global RNG for the head and dropout must not leak to the caller
         torch.manual_seed(seed)
         model = nn.Sequential(copy.deepcopy(encoder), nn.Linear(out_dim, n_classes)).to(dev)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+        loop = _Loop.build(model, loader, dev, epochs, lr, weight_decay, augment, seed)
         history: list[float] = []
-        bar = tqdm(range(epochs), desc="fine-tune", disable=not progress, leave=False)
-        for epoch in bar:
-            history.append(_train_epoch(model, loader, optimizer, dev, augment, augment_gen, epoch))
-            bar.set_postfix(loss=f"{history[-1]:.4f}")
-        bar.close()
+        with tqdm(range(epochs), desc="fine-tune", disable=not progress, leave=False) as bar:
+            for epoch in bar:
+                history.append(loop.epoch(epoch))
+                bar.set_postfix(loss=f"{history[-1]:.4f}")
 
     logits = embed(model, Xte, batch_size=max(batch_size, 256), device=dev)  # (n_test, k)
     model.eval()

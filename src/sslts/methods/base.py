@@ -10,9 +10,16 @@ needs overrides a hook instead of the loop growing a special case:
   A method with ``needs_labels = True`` (test-time training's joint classifier, a text tower)
   also receives the batch's training labels here; every other method never sees a label.
 - :meth:`SSLMethod.configure_optimizers`: the optimisers (default: one AdamW).
-- :meth:`SSLMethod.step`: one optimisation step (default: forward under autocast, backward, clip,
-  step). A GAN with a generator and a discriminator optimiser (SS-GAN) overrides only this.
-- :meth:`SSLMethod.training_step`: the loss and its named terms for one batch of views.
+- :meth:`SSLMethod.step`: one optimisation step (default: ``training_step`` under autocast,
+  then :meth:`StepContext.minimise`). It returns the value the loop logs as ``loss`` and guards
+  against NaN, and the named terms. A method whose players minimise different losses (SS-GAN's
+  discriminator and generator) overrides only this, with one step per player.
+- :meth:`SSLMethod.training_step`: the loss and its named terms for one batch of views, the one
+  objective the default ``step`` minimises.
+
+The :class:`StepContext` the loop passes to ``step`` carries how to step (autocast, gradient
+scaling, clipping) and the loop's augmentation pipeline with its generator, for a method that
+augments inside its step (SS-GAN's DiffAugment) rather than in ``make_views``.
 
 Configs are frozen dataclasses subclassing :class:`MethodConfig`, so there is one source of
 defaults (the paper's) and ``from_dict`` type-checks overrides from YAML, JSON or papermill.
@@ -190,17 +197,40 @@ def require_context(method: str, context: object) -> MethodContext:
 class StepContext:
     """What the loop hands to :meth:`SSLMethod.step` besides the views and the optimisers.
 
+    It is also the one way both training loops step an optimiser (:meth:`minimise`): pre-training
+    through a method's ``step`` hook, fine-tuning (:func:`sslts.evaluate.finetune`) directly.
+
     Attributes:
         device_type: ``"cuda"`` or ``"cpu"``, for :func:`torch.autocast`.
         amp: whether mixed precision (float16 autocast + gradient scaling) is on.
         scaler: the loop's :class:`torch.amp.GradScaler` (a no-op when ``amp`` is off).
         max_grad_norm: clip the global gradient norm to this value, or ``None`` for no clipping.
+        augment: the loop's augmentation pipeline, or ``None`` (see :meth:`augmentation`).
+        generator: the generator the loop draws augmentations from (on the training device).
+
+    Example:
+        >>> ctx = StepContext.create("cpu")
+        >>> w = nn.Parameter(torch.ones(2))
+        >>> opt = torch.optim.SGD([w], lr=0.5)
+        >>> ctx.minimise((w ** 2).sum(), opt, [w]), w.tolist()  # gradient 2w: w - 0.5 * 2w = 0
+        (True, [0.0, 0.0])
+        >>> ctx.minimise(torch.tensor(float("nan")), opt, [w])  # not applied
+        False
     """
 
     device_type: str
     amp: bool
     scaler: torch.amp.GradScaler
     max_grad_norm: float | None = None
+    augment: Augment | None = None
+    generator: torch.Generator | None = None
+
+    @classmethod
+    def create(cls, device_type: str, amp: bool = False, max_grad_norm: float | None = None,
+               augment: Augment | None = None, generator: torch.Generator | None = None) -> StepContext:
+        """A context with its own gradient scaler (enabled only with ``amp``)."""
+        scaler = torch.amp.GradScaler(device_type, enabled=amp)
+        return cls(device_type, amp, scaler, max_grad_norm, augment, generator)
 
     def autocast(self) -> contextlib.AbstractContextManager:
         """The autocast context for forward passes (disabled unless ``amp``)."""
@@ -216,6 +246,33 @@ class StepContext:
             self.scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
             nn.utils.clip_grad_norm_(parameters, self.max_grad_norm)
         self.scaler.step(optimizer)
+
+    def minimise(self, loss: Tensor, optimizer: torch.optim.Optimizer,
+                 parameters: Iterable[nn.Parameter]) -> bool:
+        """One step of ``optimizer`` down ``loss``: zero the gradients, backward the scaled loss,
+        clip ``parameters``' gradients and step. A non-finite ``loss`` is not applied.
+
+        Returns whether the step was taken. Call ``scaler.update()`` once per iteration, after
+        every optimiser has stepped.
+        """
+        if not torch.isfinite(loss):
+            return False
+        optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.clip_and_step(optimizer, parameters)
+        return True
+
+    def augmentation(self) -> Callable[[Tensor], Tensor]:
+        """The loop's pipeline with its generator bound: ``(N, C, L) -> (N, C, L)``, fresh draws
+        on every call.
+
+        Raises:
+            ValueError: if the loop gave no pipeline or generator.
+        """
+        augment, generator = self.augment, self.generator
+        if augment is None or generator is None:
+            raise ValueError("this StepContext has no augmentation: build it with augment= and generator=")
+        return lambda series: augment(series, generator)
 
 
 class SSLMethod(nn.Module):
@@ -266,7 +323,10 @@ class SSLMethod(nn.Module):
 
     def training_step(self, x1: Tensor, x2: Tensor) -> tuple[Tensor, dict[str, float]]:
         """Loss for two augmented views ``(B, C, L)`` and its named terms (floats, for logging)."""
-        raise NotImplementedError(f"{type(self).__name__} must implement training_step")
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement training_step (or override step, as a method whose "
+            "players minimise different losses does)"
+        )
 
     def make_views(self, x: Tensor, augment: Augment, generator: torch.Generator,
                    y: Tensor | None = None) -> tuple[Tensor, ...]:
@@ -300,7 +360,7 @@ class SSLMethod(nn.Module):
         """One optimisation step; returns the detached loss and the terms of :meth:`training_step`.
 
         A non-finite loss is returned without a backward pass or an update, so the weights stay
-        those of the last good step; the loop then raises :class:`sslts.train.TrainingDiverged`.
+        those of the last good step; the loop then raises :class:`sslts.policies.TrainingDiverged`.
 
         Raises:
             ValueError: if more than one optimiser is given (override this hook instead).
@@ -313,10 +373,6 @@ class SSLMethod(nn.Module):
         (optimizer,) = optimizers
         with ctx.autocast():
             loss, terms = self.training_step(*views)
-        if not torch.isfinite(loss):
-            return loss.detach(), terms
-        optimizer.zero_grad(set_to_none=True)
-        ctx.scaler.scale(loss).backward()
-        ctx.clip_and_step(optimizer, self.parameters())
-        ctx.scaler.update()
+        if ctx.minimise(loss, optimizer, self.parameters()):
+            ctx.scaler.update()
         return loss.detach(), terms
