@@ -139,14 +139,19 @@ def test_spectrum_of_a_sine_peaks_at_its_frequency_with_the_orthonormal_magnitud
     torch.testing.assert_close(z.std(-1), torch.ones(2, 3), atol=1e-3, rtol=0)
 
 
-def test_auto_modalities_follow_the_har_channel_layout_and_parse_rejects_garbage() -> None:
+def test_auto_modalities_follow_the_declared_channel_groups_and_parse_rejects_garbage() -> None:
+    from sslts.data import channel_groups
     from sslts.data.har import HAR_CHANNELS
 
-    a, b = resolve_modality("auto", 9, "a"), resolve_modality("auto", 9, "b")
+    har = tuple(channel_groups("har").values())
+    a, b = resolve_modality("auto", har, "a"), resolve_modality("auto", har, "b")
     names = lambda spec: {HAR_CHANNELS[i].rsplit("_", 1)[0] for i in parse_modality(spec)[1]}  # noqa: E731
     assert names(a) == {"body_acc", "total_acc"} and names(b) == {"body_gyro"}
-    assert (resolve_modality("auto", 3, "a"), resolve_modality("auto", 3, "b")) == ("time", "spectrum")
-    assert resolve_modality("time", 9, "b") == "time"
+    # Nine channels are not HAR: ArticularyWordRecognition (9 channels) declares no sensor groups,
+    # so its towers are the series and its spectrum (a channel count once decided this).
+    awr = tuple(channel_groups("ArticularyWordRecognition").values())
+    assert (resolve_modality("auto", awr, "a"), resolve_modality("auto", awr, "b")) == ("time", "spectrum")
+    assert resolve_modality("time", har, "b") == "time"
     for bad in ("freq", "channels:", "channels:1,1", "channels:a"):
         with pytest.raises(ValueError, match="modality"):
             parse_modality(bad)
@@ -169,7 +174,12 @@ def test_tower_shapes_and_encode_is_the_concatenation() -> None:
 
 
 def test_har_towers_see_only_their_channels() -> None:
-    m = tiny_clip(9).eval()
+    from sslts.data import channel_groups
+
+    torch.manual_seed(0)
+    context = MethodContext((9, 32), lambda c: build_encoder("cnn", c, channels=(8, 16)),
+                            channel_groups=tuple(channel_groups("har").values()))
+    m = build_method("clip", build_encoder("cnn", 9, channels=(8, 16)), {"proj_dim": 8}, context).eval()
     x = torch.randn(4, 9, 32)
     moved = x.clone()
     moved[:, [3, 4, 5]] += 5.0  # change only the gyroscope

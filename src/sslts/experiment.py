@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from .augment import build_pipeline
-from .data import cleaning, load_dataset, unlabelled_pool
+from .data import channel_groups, cleaning, load_dataset, unlabelled_pool
 from .data.registry import TimeSeriesData
 from .encoders import build_encoder
 from .evaluate.readouts import feature_maps, readout, select_readout
@@ -188,7 +188,7 @@ def build_model(config: ExperimentConfig, input_shape: tuple[int, int], n_classe
         return encoder
     context = MethodContext(tuple(input_shape),
                             lambda channels: build_encoder(config.encoder, channels, **config.encoder_params),
-                            n_classes=n_classes)
+                            n_classes=n_classes, channel_groups=tuple(channel_groups(config.dataset).values()))
     return build_method(config.method, encoder, config.method_params, context)
 
 

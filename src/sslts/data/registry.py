@@ -238,6 +238,24 @@ DATASETS: dict[str, Callable[[str], TimeSeriesData]] = {
 }
 
 
+# Channel groups a dataset declares: sensors whose channels belong together, in the dataset's
+# channel order. UCI HAR (sslts.data.har.HAR_CHANNELS: body_acc, body_gyro, total_acc, x/y/z each)
+# has an accelerometer (body and total acceleration) and a gyroscope; a method that pairs
+# modalities (CLIP's "auto" towers) takes them from here, never from a channel count.
+CHANNEL_GROUPS: dict[str, dict[str, tuple[int, ...]]] = {
+    "har": {"accelerometer": (0, 1, 2, 6, 7, 8), "gyroscope": (3, 4, 5)},
+}
+
+
+def channel_groups(name: str) -> dict[str, tuple[int, ...]]:
+    """The sensor channel groups dataset ``name`` declares (empty when it declares none).
+
+    >>> channel_groups("har")["gyroscope"], channel_groups("ArticularyWordRecognition")
+    ((3, 4, 5), {})
+    """
+    return dict(CHANNEL_GROUPS.get(name, {}))
+
+
 # Extra unlabelled series a dataset offers for pre-training: the name of the dataset that holds
 # them. UWave's is the full UCR set (4,478 gestures) less the UEA test gestures, so that nothing
 # the benchmark tests on is seen in pre-training (see exclude_uea_test).

@@ -169,11 +169,15 @@ class MethodContext:
             experiment's architecture and settings for ``in_channels`` channels (any length).
         n_classes: number of classes of the training labels, for a method that trains a
             classifier jointly (test-time training); ``None`` when there are no labels.
+        channel_groups: the sensor channel groups the dataset declares
+            (:func:`sslts.data.channel_groups`, in its order), for a method that pairs modalities;
+            empty when it declares none.
     """
 
     input_shape: tuple[int, int]
     make_encoder: Callable[[int], nn.Module]
     n_classes: int | None = None
+    channel_groups: tuple[tuple[int, ...], ...] = ()
 
     def __post_init__(self) -> None:
         shape = tuple(self.input_shape)

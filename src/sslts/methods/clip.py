@@ -14,10 +14,12 @@ views of one multivariate series, named by strings so that any dataset can be us
   encoder of tower A keeps the data's channel layout (the harness fine-tunes it on all channels);
 - ``"spectrum"``: the log-magnitude real FFT of every channel, ``(B, C, L // 2 + 1)``,
   standardised per series and channel over the frequency bins (:func:`standardised_log_spectrum`);
-- ``"auto"``: chosen from the channel count ``C``: nine channels are read as UCI HAR's layout
-  (``body_acc`` x/y/z, ``body_gyro`` x/y/z, ``total_acc`` x/y/z; :data:`sslts.data.har.HAR_CHANNELS`),
-  so tower A gets the accelerometer (channels 0, 1, 2, 6, 7, 8) and tower B the gyroscope
-  (3, 4, 5); any other count gives the time domain (A) against the spectrum (B).
+- ``"auto"``: chosen from the sensor channel groups the dataset declares
+  (:func:`sslts.data.channel_groups`, passed in the :class:`~sslts.methods.base.MethodContext`):
+  with two or more, tower A gets the first group and tower B the second (UCI HAR: the
+  accelerometer, channels 0, 1, 2, 6, 7, 8, against the gyroscope, 3, 4, 5); otherwise the time
+  domain (A) against the spectrum (B). A channel count never decides it: ArticularyWordRecognition
+  also has nine channels, and they are not HAR's.
 
 Shapes::
 
@@ -57,8 +59,6 @@ __all__ = [
 ]
 
 AUGMENT_MODES = ("shared", "independent", "none")
-HAR_ACCELEROMETER = (0, 1, 2, 6, 7, 8)  # body_acc x/y/z and total_acc x/y/z
-HAR_GYROSCOPE = (3, 4, 5)  # body_gyro x/y/z
 
 
 # ----------------------------------------------------------------------------- modalities
@@ -99,13 +99,20 @@ def standardised_log_spectrum(x: Tensor, eps: float = 1e-5) -> Tensor:
     return (s - s.mean(dim=-1, keepdim=True)) / (s.std(dim=-1, keepdim=True) + eps)
 
 
-def resolve_modality(spec: str, n_channels: int, tower: str) -> str:
-    """Replace ``"auto"`` by the concrete modality of ``tower`` (``"a"``/``"b"``) for ``C`` channels."""
+def resolve_modality(spec: str, groups: tuple[tuple[int, ...], ...], tower: str) -> str:
+    """Replace ``"auto"`` by the concrete modality of ``tower`` (``"a"``/``"b"``).
+
+    A dataset that declares two or more sensor channel groups (``groups``, see
+    :func:`sslts.data.channel_groups`; UCI HAR: accelerometer, gyroscope) pairs its first two
+    groups; any other pairs the series with its spectrum.
+
+    >>> resolve_modality("auto", ((0, 1, 2, 6, 7, 8), (3, 4, 5)), "b"), resolve_modality("auto", (), "b")
+    ('channels:3,4,5', 'spectrum')
+    """
     if spec != "auto":
         return spec
-    if n_channels == 9:  # UCI HAR's nine inertial signals: accelerometer against gyroscope
-        chosen = HAR_ACCELEROMETER if tower == "a" else HAR_GYROSCOPE
-        return "channels:" + ",".join(map(str, chosen))
+    if len(groups) >= 2:
+        return "channels:" + ",".join(map(str, groups[0 if tower == "a" else 1]))
     return "time" if tower == "a" else "spectrum"
 
 
@@ -222,7 +229,8 @@ class CLIP(SSLMethod):
         super().__init__(encoder, config)
         c = self.config
         n_channels = require_context("CLIP", context).input_shape[0]
-        self.views = (resolve_modality(c.view_a, n_channels, "a"), resolve_modality(c.view_b, n_channels, "b"))
+        groups = context.channel_groups
+        self.views = (resolve_modality(c.view_a, groups, "a"), resolve_modality(c.view_b, groups, "b"))
         for spec in self.views:
             bad = [i for i in parse_modality(spec)[1] if i >= n_channels]
             if bad:
