@@ -153,3 +153,21 @@ def hypothesis_similar_classes(results: list[ExperimentResult], a: str = "simclr
     return (f"On **{dataset}**, the class pairs a random encoder confuses most are {listed}. Between them, "
             f"{method_label(a)}'s linear probe errs on {ea:.1%} of the series and {method_label(b)}'s on {eb:.1%}: "
             f"this run {verdict} the hypothesis that {method_label(a)} separates similar classes better.")
+
+
+def table_outline(table: pd.DataFrame | None) -> str:
+    """The rows and columns of ``table`` (its shape of contents, not its values), for nbval checks.
+
+    A results table whose values depend on floating-point details of the platform can still be
+    checked for what it lists: a lost method, seed or protocol changes the outline.
+
+    >>> table_outline(pd.DataFrame({"svm": [0.9]}, index=pd.Index(["simclr"], name="method")))
+    "rows (method): ['simclr']; columns: ['svm']"
+    >>> table_outline(None)
+    'no table'
+    """
+    if table is None:
+        return "no table"
+    names = ", ".join(str(n) for n in table.index.names if n is not None)
+    columns = [c if isinstance(c, str) else " / ".join(map(str, c)) for c in table.columns]
+    return f"rows ({names}): {[r if isinstance(r, str) else tuple(map(str, r)) for r in table.index]}; columns: {columns}"
