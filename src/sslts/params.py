@@ -348,6 +348,10 @@ CHAPTERS["comparison"] = {
 }
 
 
+# The reproducibility appendix reads committed re-runs of records; it trains nothing.
+CHAPTERS["reproducibility"] = {}
+
+
 # Network dissection: which units of each encoder detect which concept (Bau et al. 2017, in 1-D).
 CHAPTERS["dissection"] = {
     "dataset": Param(list, ["uwave", "har"], _DATASET_HELP, pattern=DATASET_PATTERN, by_profile={"smoke": ["uwave"]}),
