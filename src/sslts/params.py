@@ -281,10 +281,10 @@ CHAPTERS.update({
     ),
     # CLIP-style alignment of two modalities, and a text tower for zero-shot classification.
     "clip": _method_chapter(
-        view_a=method_param("clip.view_a", str, "modality of tower A: time, spectrum, channels:i,j,... or auto (9 channels: "
-                     "HAR accelerometer; otherwise time)", check=_check_modality),
-        view_b=method_param("clip.view_b", str, "modality of tower B (auto: HAR gyroscope for 9 channels; otherwise "
-                     "spectrum)", check=_check_modality),
+        view_a=method_param("clip.view_a", str, "modality of tower A: time, spectrum, channels:i,j,... or auto (the "
+                     "dataset's first sensor group, e.g. HAR's accelerometer; otherwise time)", check=_check_modality),
+        view_b=method_param("clip.view_b", str, "modality of tower B (auto: the dataset's second sensor group, e.g. HAR's "
+                     "gyroscope; otherwise spectrum)", check=_check_modality),
         proj_dim=method_param("clip.proj_dim", int, "width of the shared embedding space (linear projections)", **_WIDTH),
         init_temperature=method_param("clip.init_temperature", float, "initial temperature (CLIP: 0.07; learned, 1/tau clipped at 100)",
                                low=0.01, high=1.0),
