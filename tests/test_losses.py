@@ -171,13 +171,22 @@ Z2_HAND = torch.tensor([[0.0, 0.0], [0.5, 0.5], [1.0, 1.0]], dtype=torch.float64
 HAND_INVARIANCE, HAND_VARIANCE = 7 / 12, 1 - math.sqrt(0.25 + 1e-4)
 
 
-def test_vicreg_loss_hand_value():
-    # c(z1) = 2 * (1/2)^2 / 2 = 1/4; c(z2) = 2 * (1/4)^2 / 2 = 1/16.
-    loss, terms = vicreg_loss(Z1_HAND, Z2_HAND)
+@pytest.mark.parametrize(
+    "loss_fn, cov_weight, covariance",
+    [
+        # VICReg: c(z1) = 2 * (1/2)^2 / 2 = 1/4; c(z2) = 2 * (1/4)^2 / 2 = 1/16.
+        (vicreg_loss, 1.0, 1 / 4 + 1 / 16),
+        # VIbCReg, the same s and v: c_n(z1) = 2 * (1/2)^2 / 2^2 = 1/8, c_n(z2) = 2 * 1^2 / 2^2 = 1/2.
+        (vibcreg_loss, 200.0, 1 / 8 + 1 / 2),
+    ],
+    ids=["vicreg", "vibcreg"],
+)
+def test_vicreg_and_vibcreg_hand_values(loss_fn, cov_weight, covariance):
+    loss, terms = loss_fn(Z1_HAND, Z2_HAND)
     assert terms["invariance"].item() == pytest.approx(HAND_INVARIANCE, rel=1e-12)
     assert terms["variance"].item() == pytest.approx(HAND_VARIANCE, rel=1e-12)
-    assert terms["covariance"].item() == pytest.approx(1 / 4 + 1 / 16, rel=1e-12)
-    expected = 25 * HAND_INVARIANCE + 25 * HAND_VARIANCE + 1 * (1 / 4 + 1 / 16)
+    assert terms["covariance"].item() == pytest.approx(covariance, rel=1e-12)
+    expected = 25 * HAND_INVARIANCE + 25 * HAND_VARIANCE + cov_weight * covariance
     assert loss.item() == pytest.approx(expected, rel=1e-12)
 
 
@@ -246,16 +255,6 @@ def test_vibcreg_loss_reuses_vicreg_terms():
     cov = normalized_covariance_term(z1) + normalized_covariance_term(z2)
     assert torch.equal(terms["covariance"], cov)
     assert torch.equal(loss, 25.0 * terms["invariance"] + 25.0 * terms["variance"] + 200.0 * cov)
-
-
-def test_vibcreg_loss_hand_value():
-    # The same s and v as VICReg's hand value; c_n(z1) = 2 * (1/2)^2 / 2^2 = 1/8, c_n(z2) = 2 * 1^2 / 2^2 = 1/2.
-    loss, terms = vibcreg_loss(Z1_HAND, Z2_HAND)
-    assert terms["invariance"].item() == pytest.approx(HAND_INVARIANCE, rel=1e-12)
-    assert terms["variance"].item() == pytest.approx(HAND_VARIANCE, rel=1e-12)
-    assert terms["covariance"].item() == pytest.approx(1 / 8 + 1 / 2, rel=1e-12)
-    expected = 25 * HAND_INVARIANCE + 25 * HAND_VARIANCE + 200 * (1 / 8 + 1 / 2)
-    assert loss.item() == pytest.approx(expected, rel=1e-12)
 
 
 # ---------------------------------------------------------------- input validation
