@@ -14,12 +14,10 @@ views of one multivariate series, named by strings so that any dataset can be us
   encoder of tower A keeps the data's channel layout (the harness fine-tunes it on all channels);
 - ``"spectrum"``: the log-magnitude real FFT of every channel, ``(B, C, L // 2 + 1)``,
   standardised per series and channel over the frequency bins (:func:`standardised_log_spectrum`);
-- ``"auto"``: chosen from the sensor channel groups the dataset declares
-  (:func:`sslts.data.channel_groups`, passed in the :class:`~sslts.methods.base.MethodContext`):
-  with two or more, tower A gets the first group and tower B the second (UCI HAR: the
-  accelerometer, channels 0, 1, 2, 6, 7, 8, against the gyroscope, 3, 4, 5); otherwise the time
-  domain (A) against the spectrum (B). A channel count never decides it: ArticularyWordRecognition
-  also has nine channels, and they are not HAR's.
+- ``"auto"``: from the sensor channel groups the dataset declares (:func:`sslts.data.channel_groups`,
+  via the ``MethodContext``): tower A gets the first, B the second (HAR: accelerometer 0, 1, 2, 6,
+  7, 8 against gyroscope 3, 4, 5); without groups, time (A) against spectrum (B). Never a channel
+  count: ArticularyWordRecognition also has nine channels, and they are not HAR's.
 
 Shapes::
 

@@ -1,90 +1,8 @@
-"""Typed chapter parameters and run profiles, validated before any compute.
-
-Every chapter declares its parameters here, once: type, default, allowed values and a per-profile
-default where the profile matters. The papermill ``parameters`` cell of a chapter holds plain
-literals (``None`` meaning "the profile's default"); the next cell calls :func:`resolve` so a
-chapter executed directly with papermill is validated the same way as one run by ``sslts run``.
-
-Profiles: ``smoke`` runs in seconds (CI, nbval), ``quick`` is the ``make book`` default (the whole
-book in minutes on a 2-core CPU), ``full`` is the paper-grade setting.
-"""
+"""The declarations: parameters every chapter has (:data:`COMMON`) and each chapter's own (:data:`CHAPTERS`)."""
 
 from __future__ import annotations
 
-import difflib
-import re
-from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
-
-PROFILES = ("smoke", "quick", "full")
-
-
-class ParameterError(ValueError):
-    """A chapter parameter is unknown, of the wrong type or out of range."""
-
-
-@dataclass(frozen=True)
-class Param:
-    """One chapter parameter.
-
-    ``kind`` is ``int``, ``float``, ``str``, ``bool`` or ``list`` (a comma-separated string on the
-    command line, items of ``item``); ``default`` is the value for every profile unless
-    ``by_profile`` names another; ``choices``/``low``/``high`` restrict values (list items too).
-
-    A method's own parameter names the config fields it sets in ``targets``, ``(method, field)``
-    pairs, and then has no ``default`` of its own: the method's config dataclass
-    (e.g. :class:`sslts.methods.simclr.SimCLRConfig`) is the one place its default lives.
-    """
-
-    kind: type
-    default: Any
-    help: str
-    item: type = str
-    choices: tuple | None = None
-    low: float | None = None
-    high: float | None = None
-    pattern: str | None = None
-    odd: bool = False
-    check: Callable[[Any], Any] | None = None  # extra validation; raises ValueError/TypeError
-    by_profile: dict[str, Any] = field(default_factory=dict)
-    targets: tuple[tuple[str, str], ...] = ()
-
-    def default_for(self, profile: str) -> Any:
-        if profile in self.by_profile:
-            return self.by_profile[profile]
-        return self.method_default() if self.targets else self.default
-
-    def method_default(self) -> Any:
-        """The default of the first target field, read from its method's config dataclass."""
-        import dataclasses
-
-        from .methods import METHODS  # imports torch, so only when a method chapter resolves
-
-        method, name = self.targets[0]
-        return next(f.default for f in dataclasses.fields(METHODS[method].config_class) if f.name == name)
-
-    def allowed(self) -> str:
-        if self.choices is not None:
-            return "one of " + ", ".join(map(str, self.choices))
-        if self.low is not None or self.high is not None:
-            odd = "odd " if self.odd else ""
-            return f"{odd}{self.kind.__name__ if self.kind is not list else self.item.__name__} in [{self.low}, {self.high}]"
-        if self.pattern is not None:
-            return f"a name matching {self.pattern}"
-        return f"a {self.kind.__name__}"
-
-
-def method_param(targets: str, kind: type, help: str, **limits: Any) -> Param:
-    """A chapter parameter that sets the config fields ``targets`` (``"method.field"``, comma-separated).
-
-    Its default is the method's (see :class:`Param`); ``limits`` are :class:`Param`'s checks.
-
-    >>> method_param("vibcreg.cov_weight", float, "weight").targets
-    (('vibcreg', 'cov_weight'),)
-    """
-    pairs = tuple(tuple(t.strip().split(".", 1)) for t in targets.split(","))
-    return Param(kind, None, help, targets=pairs, **limits)  # type: ignore[arg-type]
-
+from .schema import PROFILES, Param, method_param
 
 DATASET_PATTERN = r"[A-Za-z][A-Za-z0-9\-]*"
 _DATASET_HELP = "dataset names (uwave, uwave-full, har, or a UEA/UCR problem such as BasicMotions)"
@@ -111,7 +29,7 @@ CHAPTERS: dict[str, dict[str, Param]] = {
 
 
 def _check_augmentations(spec: str) -> None:
-    from .augment import build_pipeline  # imports torch, so only when a chapter needs it
+    from ..augment import build_pipeline  # imports torch, so only when a chapter needs it
 
     build_pipeline(spec)
 
@@ -196,7 +114,7 @@ CHAPTERS.update({
 
 # ------------------------------------------------------------------ the other four method families
 def _check_modality(spec: str) -> None:
-    from .methods.clip import parse_modality  # imports torch, so only when a chapter needs it
+    from ..methods.clip import parse_modality  # imports torch, so only when a chapter needs it
 
     parse_modality(spec)
 
@@ -373,152 +291,3 @@ CHAPTERS["dissection"] = {
     "iou_threshold": Param(float, 0.04, "a unit detects its best concept above this IoU (Bau et al.: 0.04)",
                            low=0.0, high=1.0),
 }
-
-
-def chapter_schema(chapter: str) -> dict[str, Param]:
-    """All parameters of ``chapter`` (common ones first).
-
-    Raises:
-        ParameterError: unknown chapter (the message lists the known ones).
-    """
-    if chapter not in CHAPTERS:
-        raise ParameterError(f"Unknown chapter '{chapter}'. Known chapters: {', '.join(CHAPTERS)}.")
-    return {**COMMON, **CHAPTERS[chapter]}
-
-
-def _coerce_scalar(name: str, spec: Param, kind: type, value: Any) -> Any:
-    """``value`` (a string from the command line, or a Python literal) as ``kind``."""
-    def fail() -> ParameterError:
-        return ParameterError(
-            f"Parameter '{name}' must be {spec.allowed()} ({spec.help}); got {value!r} "
-            f"of type {type(value).__name__}."
-        )
-
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "false", "0", "no"):
-            return value.lower() in ("true", "1", "yes")
-        raise fail()
-    if kind is int:
-        if isinstance(value, bool):
-            raise fail()
-        if isinstance(value, int):
-            return value
-        if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
-            return int(value)
-        raise fail()
-    if kind is float:
-        if isinstance(value, bool):
-            raise fail()
-        if isinstance(value, (int, float)):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value)
-            except ValueError:
-                raise fail() from None
-        raise fail()
-    if not isinstance(value, str):
-        raise fail()
-    return value
-
-
-def coerce(name: str, spec: Param, value: Any) -> Any:
-    """Convert and check one value; raises :class:`ParameterError` naming the parameter."""
-    if spec.kind is list:
-        if isinstance(value, str):
-            items = [v.strip() for v in value.split(",") if v.strip()]
-        elif isinstance(value, (list, tuple)):
-            items = list(value)
-        else:
-            raise ParameterError(
-                f"Parameter '{name}' must be a list or a comma-separated string of {spec.item.__name__} "
-                f"({spec.help}); got {value!r}."
-            )
-        if not items:
-            raise ParameterError(f"Parameter '{name}' must not be empty ({spec.help}).")
-        result = [_check(name, spec, _coerce_scalar(name, spec, spec.item, v)) for v in items]
-        return result
-    return _check(name, spec, _coerce_scalar(name, spec, spec.kind, value))
-
-
-def _check(name: str, spec: Param, value: Any) -> Any:
-    out_of_range = (
-        (spec.choices is not None and value not in spec.choices)
-        # "not >=" rather than "<" so that NaN (which compares False with everything) is rejected
-        or (spec.low is not None and not value >= spec.low)
-        or (spec.high is not None and not value <= spec.high)
-        or (spec.pattern is not None and re.fullmatch(spec.pattern, value) is None)
-        or (spec.odd and value % 2 == 0)
-    )
-    if out_of_range:
-        raise ParameterError(f"Parameter '{name}' must be {spec.allowed()} ({spec.help}); got {value!r}.")
-    if spec.check is not None:
-        try:
-            spec.check(value)
-        except (ValueError, TypeError) as error:
-            raise ParameterError(f"Parameter '{name}' ({spec.help}) is invalid: {error}") from None
-    return value
-
-
-def resolve(chapter: str, profile: str = "quick", **overrides: Any) -> dict[str, Any]:
-    """The chapter's parameters for ``profile`` with ``overrides`` applied and validated.
-
-    An override of ``None`` means "the profile's default".
-
-    Raises:
-        ParameterError: unknown chapter or parameter, wrong type or value out of range; one message
-            naming the parameter and the allowed values.
-
-    Example:
-        >>> resolve("data", "smoke", dataset="BasicMotions")["dataset"]
-        ['BasicMotions']
-    """
-    schema = chapter_schema(chapter)
-    profile = coerce("profile", COMMON["profile"], profile)
-    unknown = [k for k in overrides if k not in schema]
-    if unknown:
-        close = difflib.get_close_matches(unknown[0], list(schema), n=1)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
-        raise ParameterError(
-            f"Unknown parameter '{unknown[0]}' for chapter '{chapter}'.{hint} "
-            f"Allowed: {', '.join(schema)}."
-        )
-    resolved = {"profile": profile}
-    for name, spec in schema.items():
-        if name == "profile":
-            continue
-        value = overrides.get(name)
-        resolved[name] = coerce(name, spec, spec.default_for(profile) if value is None else value)
-    return resolved
-
-
-def resolve_cell(chapter: str, namespace: Mapping[str, Any]) -> dict[str, Any]:
-    """:func:`resolve` with the values of a chapter's parameter cell, read from ``namespace``.
-
-    A chapter calls ``resolve_cell("simclr", globals())`` after its papermill parameter cell, so
-    every parameter the cell defines (or papermill injects) reaches :func:`resolve` and none can be
-    forgotten in a hand-written call.
-
-    Raises:
-        ParameterError: if the namespace lacks one of the chapter's parameters (the parameter cell
-            is out of date), or as :func:`resolve`.
-    """
-    schema = chapter_schema(chapter)
-    missing = [name for name in schema if name not in namespace]
-    if missing:
-        raise ParameterError(f"Chapter '{chapter}' defines no value for {', '.join(missing)}: add "
-                             f"them to its parameter cell (None means the profile's default).")
-    return resolve(chapter, namespace["profile"], **{name: namespace[name] for name in schema if name != "profile"})
-
-
-def describe(chapter: str) -> str:
-    """A table of the chapter's parameters, for ``sslts params CHAPTER``."""
-    lines = [f"Parameters of chapter '{chapter}':"]
-    for name, spec in chapter_schema(chapter).items():
-        base = spec.method_default() if spec.targets else spec.default
-        default = base if not spec.by_profile else f"{base} (" + ", ".join(
-            f"{p}: {v}" for p, v in spec.by_profile.items()) + ")"
-        lines.append(f"  {name:<20} {spec.allowed():<40} default {default}  -- {spec.help}")
-    return "\n".join(lines)
