@@ -1,5 +1,6 @@
 """The CPU allocator setting: what it asks glibc for, when it does nothing, and that it acts once."""
 
+import ctypes
 import os
 import platform
 import subprocess
@@ -76,11 +77,33 @@ def test_without_glibc_nothing_happens(monkeypatch):
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="needs glibc")
-def test_real_glibc_accepts_the_values_and_memory_still_works(monkeypatch):
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                    "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def _mmapped_blocks(libc: ctypes.CDLL) -> int:
+    libc.mallinfo2.restype = _MallInfo2
+    return libc.mallinfo2().hblks
+
+
+def test_real_glibc_takes_the_threshold_blocks_below_it_come_from_the_heap(monkeypatch):
+    libc = allocator._libc()
+    if libc is None or not hasattr(libc, "mallinfo2"):
+        pytest.skip("needs glibc 2.33 or newer (mallinfo2)")
     monkeypatch.setattr(allocator, "_state", None)
     monkeypatch.delenv(allocator.ENV_VAR, raising=False)
-    assert allocator.tune_cpu_allocator().startswith("glibc malloc")
-    blocks = [np.ones(2**20 // 8 * size) for size in (1, 4, 15, 17)]  # below and above 16 MiB
+    assert allocator.tune_cpu_allocator().startswith(
+        f"glibc malloc, mmap threshold {allocator.MMAP_THRESHOLD // 2**20} MiB")
+    libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+    before = _mmapped_blocks(libc)
+    below = libc.malloc(allocator.MMAP_THRESHOLD - 2**20)  # 15 MiB: glibc's default would mmap it
+    assert _mmapped_blocks(libc) == before
+    above = libc.malloc(allocator.MMAP_THRESHOLD + 2**20)  # 17 MiB: still fresh pages
+    assert _mmapped_blocks(libc) == before + 1
+    libc.free(below), libc.free(above)
+    blocks = [np.ones(2**20 // 8 * size) for size in (1, 4, 15, 17)]  # memory still works
     assert [float(b.sum()) for b in blocks] == [float(b.size) for b in blocks]
 
 
