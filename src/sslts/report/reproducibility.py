@@ -19,8 +19,8 @@ PROTOCOLS = ("linear", "svm", "knn", "finetune")
 
 
 # What "the same numbers" covers: the loss history, the diagnostics and, per evaluation, these.
-# Timings differ by nature; AUROC is left out because its computation changed between the
-# commits of some originals and their re-runs (it is reported apart).
+# Timings differ by nature. AUROC is reported apart: the fine-tuned model's differs in the fifth
+# digit even where its predictions, and every other number, are the same (cause not yet known).
 COMPARED = ("protocol", "label_fraction", "accuracy", "macro_f1", "confusion", "best_params")
 
 
@@ -60,7 +60,7 @@ def reproductions(root: str | Path, full_root: str | Path) -> pd.DataFrame:
             "dataset": path.parent.name, "record": original_path.stem, "seed": original["config"]["seed"],
             "machine": path.stem[len(original_path.stem) + 1:], "same data": same_data,
             "first loss (original)": original["history"]["loss"][0], "first loss (re-run)": rerun["history"]["loss"][0],
-            "bit for bit": _same_numbers(rerun, original),
+            "same numbers": _same_numbers(rerun, original),
             "max |Δ AUROC|": max(abs(a.get("auroc", 0.0) - b.get("auroc", 0.0))
                                  for a, b in zip(rerun["evaluations"], original["evaluations"])),
             **{f"Δ {p}": ours[p] - theirs[p] for p in PROTOCOLS if p in ours and p in theirs},
