@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -117,8 +118,30 @@ def environment(device: str | None = None) -> dict[str, Any]:
         "device": device_description(device),
         "cpu": cpu_identity(),
         "cpu_allocator": allocator_state(),
+        "thread_pools": thread_pools(),
         "platform": platform.platform(terse=True),
     }
+
+
+def thread_pools() -> dict[str, int]:
+    """Threads of each native thread pool loaded in this process (torch, OpenMP, BLAS), by library.
+
+    The probes' BLAS and torch's kernels split their sums by thread, so the counts belong to a
+    record's hardware; numba's pool (MiniRocket, DTW) is named when numba is loaded, because an
+    unpinned one slows every later torch call (see ``sslts/__init__.py``).
+
+    >>> thread_pools()["torch"] >= 1
+    True
+    """
+    import torch
+    from threadpoolctl import threadpool_info
+
+    pools = {"torch": torch.get_num_threads()}
+    for pool in threadpool_info():
+        pools[f"{pool['internal_api']} ({Path(pool['filepath']).name})"] = pool["num_threads"]
+    if "numba" in sys.modules:
+        pools["numba"] = sys.modules["numba"].config.NUMBA_NUM_THREADS
+    return dict(sorted(pools.items()))
 
 
 def data_checksums(*datasets: Any) -> dict[str, str]:
