@@ -241,6 +241,23 @@ def label_efficiency(frame: pd.DataFrame, datasets: list[str]) -> pd.DataFrame:
     return table.rename(index=LABELS)
 
 
+def verdict_word(tests: list[PairedTest]) -> str:
+    """The verdict on a hypothesis that every test's difference is positive.
+
+    >>> t = lambda d, p: PairedTest("Wilcoxon", 9, d, p, 0.0, "r")
+    >>> verdict_word([t(1, 0.01), t(1, 0.01)]), verdict_word([t(1, 0.01), t(-1, 0.01)])
+    ('supported', 'mixed (the two measures disagree)')
+    >>> verdict_word([t(-1, 0.01), t(1, 0.5)]), verdict_word([t(1, 0.5), t(1, 0.01)])
+    ('contradicted', 'not supported')
+    """
+    if all(t.significant and t.mean_difference > 0 for t in tests):
+        return "supported"
+    against = any(t.significant and t.mean_difference < 0 for t in tests)
+    if against and any(t.significant and t.mean_difference > 0 for t in tests):
+        return "mixed (the two measures disagree)"
+    return "contradicted" if against else "not supported"
+
+
 def hypothesis_h1(frame: pd.DataFrame) -> dict[str, Any]:
     """H1: VICReg's embeddings are more diverse than SimCLR's (effective rank, per-dimension spread).
 
@@ -262,9 +279,7 @@ def hypothesis_h1(frame: pd.DataFrame) -> dict[str, Any]:
         out["verdict"] = (f"H1 cannot be tested yet: VICReg and SimCLR share {rank['test'].n} datasets, and a "
                           "Wilcoxon test over datasets needs at least 5 to reach p < 0.05.")
         return out
-    supported = all(r["test"].significant and r["test"].mean_difference > 0 for r in (rank, spread))
-    against = any(r["test"].significant and r["test"].mean_difference < 0 for r in (rank, spread))
-    word = "supported" if supported else ("contradicted" if against else "not supported")
+    word = verdict_word([r["test"] for r in (rank, spread)])
     out["verdict"] = (
         f"H1 is **{word}** on {len(rank['datasets'])} datasets: mean effective rank {rank['vicreg']:.1f} (VICReg) "
         f"against {rank['simclr']:.1f} (SimCLR), {rank['test'].sentence('VICReg', 'SimCLR', 'effective rank')}; "
