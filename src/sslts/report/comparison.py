@@ -22,7 +22,7 @@ import pandas as pd
 from ..comparison import GRIDS, METHODS, SKIPPED, SSL_METHODS, SUITE, chosen_config
 from ..baselines import BASELINE_METHODS
 from ..results import config_hash, load_records
-from .stats import PairedTest, average_ranks, friedman, mean_interval, paired_test
+from .stats import PairedTest, average_ranks, friedman, mean_interval, paired_test, verdict_word
 
 LABELS = {"simclr": "SimCLR", "vicreg": "VICReg", "barlow_twins": "Barlow Twins", "vibcreg": "VIbCReg",
           "mae": "MAE (CNN)", "ssgan": "SS-GAN", "clip": "CLIP (tower A)", "ttt": "TTT (joint, labels)",
@@ -239,23 +239,6 @@ def label_efficiency(frame: pd.DataFrame, datasets: list[str]) -> pd.DataFrame:
     table = per_dataset.groupby(["method", "label_fraction"]).mean().unstack()
     table = table.reindex([m for m in ORDER if m in table.index])
     return table.rename(index=LABELS)
-
-
-def verdict_word(tests: list[PairedTest]) -> str:
-    """The verdict on a hypothesis that every test's difference is positive.
-
-    >>> t = lambda d, p: PairedTest("Wilcoxon", 9, d, p, 0.0, "r")
-    >>> verdict_word([t(1, 0.01), t(1, 0.01)]), verdict_word([t(1, 0.01), t(-1, 0.01)])
-    ('supported', 'mixed (the two measures disagree)')
-    >>> verdict_word([t(-1, 0.01), t(1, 0.5)]), verdict_word([t(1, 0.5), t(1, 0.01)])
-    ('contradicted', 'not supported')
-    """
-    if all(t.significant and t.mean_difference > 0 for t in tests):
-        return "supported"
-    against = any(t.significant and t.mean_difference < 0 for t in tests)
-    if against and any(t.significant and t.mean_difference > 0 for t in tests):
-        return "mixed (the two measures disagree)"
-    return "contradicted" if against else "not supported"
 
 
 def hypothesis_h1(frame: pd.DataFrame) -> dict[str, Any]:

@@ -115,3 +115,20 @@ def average_ranks(scores: np.ndarray) -> np.ndarray:
     """Mean rank of each column over rows, 1 = best (highest score), ties averaged."""
     scores = np.asarray(scores, dtype=float)
     return np.mean([stats.rankdata(-row) for row in scores], axis=0)
+
+
+def verdict_word(tests: list[PairedTest]) -> str:
+    """The verdict on a hypothesis that every test's difference is positive.
+
+    >>> t = lambda d, p: PairedTest("Wilcoxon", 9, d, p, 0.0, "r")
+    >>> verdict_word([t(1, 0.01), t(1, 0.01)]), verdict_word([t(1, 0.01), t(-1, 0.01)])
+    ('supported', 'mixed (the two measures disagree)')
+    >>> verdict_word([t(-1, 0.01), t(1, 0.5)]), verdict_word([t(1, 0.5), t(1, 0.01)])
+    ('contradicted', 'not supported')
+    """
+    if all(t.significant and t.mean_difference > 0 for t in tests):
+        return "supported"
+    against = any(t.significant and t.mean_difference < 0 for t in tests)
+    if against and any(t.significant and t.mean_difference > 0 for t in tests):
+        return "mixed (the two measures disagree)"
+    return "contradicted" if against else "not supported"
