@@ -30,7 +30,7 @@ import torch
 
 from .data import cleaning, load_dataset
 from .encoders import build_encoder
-from .evaluate import epochs_for_min_steps, finetune, label_fraction_indices
+from .evaluate import epochs_for_min_steps, finetune, label_fraction_indices, label_shot_indices
 from .evaluate.metrics import classification_metrics
 from .provenance import data_checksums, environment
 from .results import write_record
@@ -51,6 +51,9 @@ class BaselineConfig:
     profile: str = "compare"
     label_fractions: tuple[float, ...] = (0.01, 0.05, 0.1, 1.0)
     device: str = "auto"
+    # Few-shot rows: fitted on this many labelled training series per class (added after records
+    # were committed, so it stays out of a record's identity while empty).
+    label_shots: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.method not in BASELINE_METHODS:
@@ -63,6 +66,10 @@ class BaselineConfig:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["label_fractions"] = list(self.label_fractions)
+        if self.label_shots:
+            out["label_shots"] = list(self.label_shots)
+        else:
+            del out["label_shots"]
         out["encoder"] = self.encoder
         return out
 
@@ -102,10 +109,13 @@ FIT_PREDICT: dict[str, Callable[..., np.ndarray]] = {
 }
 
 
-def run_baseline(config: BaselineConfig, results_root: str | Path | None = None) -> dict[str, Any]:
+def run_baseline(config: BaselineConfig, results_root: str | Path | None = None,
+                 prepare: Callable[..., tuple[Any, Any, Any]] | None = None) -> dict[str, Any]:
     """Fit the baseline on each label fraction of the training split, score the test split once each.
 
-    Returns the run record (written atomically under ``results_root`` when given).
+    Returns the run record (written atomically under ``results_root`` when given). ``prepare``
+    (:data:`sslts.experiment.Prepare`: ``(train, test) -> (train, test, scaler)``) transforms the
+    loaded splits and supplies the scaler fitted on training; the default is the z-score.
 
     Raises:
         sslts.data.DataError: the data cannot be loaded.
@@ -113,19 +123,25 @@ def run_baseline(config: BaselineConfig, results_root: str | Path | None = None)
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     train, test = load_dataset(config.dataset, "train"), load_dataset(config.dataset, "test")
-    scaler = cleaning.ChannelStandardScaler().fit(train.X)  # training split only
+    if prepare is not None:
+        train, test, scaler = prepare(train, test)
+    else:
+        scaler = cleaning.ChannelStandardScaler().fit(train.X)  # training split only
     X_train, X_test = scaler.transform(train.X).astype(np.float32), scaler.transform(test.X).astype(np.float32)
     n_classes = int(max(train.y.max(), test.y.max())) + 1
+    budgets = [({"label_fraction": float(f)}, label_fraction_indices(train.y, f, config.seed))
+               for f in config.label_fractions]
+    budgets += [({"label_fraction": None, "label_shots": int(k)}, label_shot_indices(train.y, k, config.seed))
+                for k in config.label_shots]
     evaluations = []
-    for fraction in config.label_fractions:
-        keep = label_fraction_indices(train.y, fraction, config.seed)
+    for budget, keep in budgets:
         fit_started = time.perf_counter()
         y_pred = FIT_PREDICT[config.method](X_train[keep], train.y[keep], X_test, test.y, config.seed, config.device)
         # Hard predictions only: no AUROC (NaN), which would need class scores.
         metrics = classification_metrics(test.y, np.asarray(y_pred, dtype=np.int64), None, n_classes)
-        evaluations.append({"protocol": "supervised", "label_fraction": float(fraction), "n_labelled": int(keep.size),
+        evaluations.append({"protocol": "supervised", **budget, "n_labelled": int(keep.size),
                             "accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"], "auroc": metrics["auroc"],
-                            **({"confusion": metrics["confusion"]} if fraction == 1.0 else {}),
+                            **({"confusion": metrics["confusion"]} if budget["label_fraction"] == 1.0 else {}),
                             "fit_s": round(time.perf_counter() - fit_started, 2)})
     total = round(time.perf_counter() - started, 2)
     record = {

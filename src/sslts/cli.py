@@ -1,4 +1,5 @@
-"""Command line: ``sslts run``, ``sslts book``, ``sslts params``, ``sslts fetch``.
+"""Command line: ``sslts run``, ``sslts book``, ``sslts params``, ``sslts fetch``, ``sslts sweep``,
+``sslts compare``, ``sslts cleaning``.
 
 Every error a user can act on ends in one line starting with ``error:`` and exit status 2.
 """
@@ -64,6 +65,18 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--engine", choices=("local", "ray"), default="local",
                          help="local: one run at a time here; ray: each run a Ray task (this machine's cores, or --address)")
     compare.add_argument("--address", default=None, help="a Ray cluster to join (with --engine ray), e.g. auto")
+    compare.add_argument("--few-shot", action="store_true",
+                         help="run the few-shot records instead (1, 2, 5 labels per class; sslts.fewshot)")
+
+    clean = sub.add_parser("cleaning", help="run what the cleaning study still lacks (resumable)")
+    clean.add_argument("--seeds", default="0,1,2,3,4")
+    clean.add_argument("--claims", default=None, help="default: every claim (sslts.cleaning_study.CLAIMS)")
+    clean.add_argument("--out", default="results/cleaning", help="record folder (default results/cleaning)")
+    clean.add_argument("--max-runs", type=int, default=None, help="stop after this many new runs")
+    clean.add_argument("--no-progress", action="store_true")
+    clean.add_argument("--engine", choices=("local", "ray"), default="local",
+                       help="local: one run at a time here; ray: each run a Ray task (this machine's cores, or --address)")
+    clean.add_argument("--address", default=None, help="a Ray cluster to join (with --engine ray), e.g. auto")
 
     fetch = sub.add_parser("fetch", help="get, verify and cache datasets (e.g. before going offline)")
     fetch.add_argument("datasets", nargs="+")
@@ -118,10 +131,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{len(written)} new records in {args.out}")
         elif args.command == "compare":
             from .comparison import run_comparison
+            from .fewshot import run_few_shot
 
-            done = run_comparison(_names(args.methods), _names(args.datasets), _seeds(args.seeds), args.out,
-                                  args.max_runs, progress=not args.no_progress, engine=args.engine,
-                                  address=args.address)
+            done = (run_few_shot if args.few_shot else run_comparison)(
+                _names(args.methods), _names(args.datasets), _seeds(args.seeds), args.out, args.max_runs,
+                progress=not args.no_progress, engine=args.engine, address=args.address)
+            print(f"{done} new records in {args.out}")
+        elif args.command == "cleaning":
+            from .cleaning_study import CLAIMS, all_runs, run_study
+
+            claims = _names(args.claims)
+            if claims and set(claims) - set(CLAIMS):
+                raise ParameterError(f"unknown claim {sorted(set(claims) - set(CLAIMS))[0]!r}; known: {', '.join(CLAIMS)}")
+            done = run_study(args.out, all_runs(_seeds(args.seeds), claims=claims), args.max_runs,
+                             progress=not args.no_progress, engine=args.engine, address=args.address)
             print(f"{done} new records in {args.out}")
         elif args.command == "params":
             from .params import describe

@@ -168,6 +168,16 @@ def describe(task: Any, record: dict[str, Any], seconds: float) -> str:
     return f"[compare] {task.method} on {task.dataset}, seed {task.seed}: {full} in {seconds:.0f} s"
 
 
+def selection(methods: list[str] | None, datasets: list[str] | None, seeds: list[int] | None,
+              default_datasets: tuple[str, ...]) -> tuple[list[str], list[str], list[int]]:
+    """What a sweep runs: the given methods, datasets and seeds, or every one; an unknown method is an error."""
+    methods = list(methods or (*METHODS, *BASELINE_METHODS))
+    unknown = [m for m in methods if m not in (*METHODS, *BASELINE_METHODS)]
+    if unknown:
+        raise ParameterError(f"unknown method {unknown[0]!r}; known: {', '.join((*METHODS, *BASELINE_METHODS))}")
+    return methods, list(datasets or default_datasets), list(SEEDS if seeds is None else seeds)
+
+
 def run_comparison(methods: list[str] | None = None, datasets: list[str] | None = None, seeds: list[int] | None = None,
                    out_dir: str | Path = "results/comparison", max_runs: int | None = None,
                    progress: bool = True, engine: str = "local", address: str | None = None) -> int:
@@ -179,12 +189,7 @@ def run_comparison(methods: list[str] | None = None, datasets: list[str] | None 
     counts them from the start and estimates the time left. ``engine="ray"`` runs each run as a
     Ray task (:mod:`sslts.engine`), on this machine's cores or on the cluster at ``address``.
     """
-    methods = list(methods or (*METHODS, *BASELINE_METHODS))
-    datasets = list(datasets or RUN_ORDER)
-    seeds = list(SEEDS if seeds is None else seeds)
-    unknown = [m for m in methods if m not in (*METHODS, *BASELINE_METHODS)]
-    if unknown:
-        raise ParameterError(f"unknown method {unknown[0]!r}; known: {', '.join((*METHODS, *BASELINE_METHODS))}")
+    methods, datasets, seeds = selection(methods, datasets, seeds, RUN_ORDER)
     # Seeds 1-4 of each SSL method are named once its grid is done: count them in the total now.
     later = sum(len([s for s in seeds if s != SELECTION_SEED]) for d in datasets for m in methods
                 if m in METHODS and chosen_config(m, d, out_dir) is None)

@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -31,9 +31,8 @@ from .data import channel_groups, cleaning, load_dataset, unlabelled_pool
 from .data.registry import TimeSeriesData
 from .encoders import build_encoder
 from .evaluate.readouts import feature_maps, readout, select_readout
-from .evaluate import (embed, epochs_for_min_steps, evaluate_embeddings, evaluate_label_fractions, finetune,
-                       label_fraction_indices,
-                       representation_summary)
+from .evaluate import (embed, epochs_for_min_steps, evaluate_embeddings, evaluate_label_fractions,
+                       evaluate_label_shots, finetune, label_fraction_indices, representation_summary)
 from .methods import METHODS, MethodContext, build_method
 from .provenance import data_checksums, environment
 from .results import write_record
@@ -51,7 +50,7 @@ def auto_epochs(n_series: int, budget: int) -> int:
 DEFAULT_AUGMENTATIONS = "jitter,scaling,time_warp,crop_resize"
 
 
-ADDED_FIELDS = {"finetune_min_steps": 0, "readouts": (), "search_max": 0}
+ADDED_FIELDS = {"finetune_min_steps": 0, "readouts": (), "search_max": 0, "label_shots": ()}
 # The same for method parameters added after records of that method were committed.
 ADDED_METHOD_FIELDS = {"ssgan": {"diff_augment": False, "r1_gamma": 0.0, "minibatch_std": False}}
 
@@ -94,6 +93,8 @@ class ExperimentConfig:
     readouts: tuple[str, ...] = ()
     # Probes search their C on at most this many training series, then refit on all (0: all).
     search_max: int = 0
+    # Few-shot rows: the linear probe on this many labelled training series per class.
+    label_shots: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         known = (*METHODS, *BASELINES)
@@ -104,7 +105,7 @@ class ExperimentConfig:
     def from_dict(cls, data: dict[str, Any]) -> "ExperimentConfig":
         """The config of a run record's ``config`` (inverse of :meth:`to_dict`)."""
         tuples = {"protocols": tuple(data["protocols"]), "label_fractions": tuple(data["label_fractions"]),
-                  "readouts": tuple(data.get("readouts", ()))}
+                  "readouts": tuple(data.get("readouts", ())), "label_shots": tuple(data.get("label_shots", ()))}
         return cls(**{**data, **tuples})
 
     def to_dict(self) -> dict[str, Any]:
@@ -119,8 +120,9 @@ class ExperimentConfig:
                 del out["method_params"][name]
         out["protocols"] = list(self.protocols)
         out["label_fractions"] = list(self.label_fractions)
-        if "readouts" in out:
-            out["readouts"] = list(self.readouts)
+        for name in ("readouts", "label_shots"):
+            if name in out:
+                out[name] = list(out[name])
         return out
 
 
@@ -151,10 +153,21 @@ def stratified_subset(data: TimeSeriesData, limit: int, seed: int) -> TimeSeries
     return data.subset(label_fraction_indices(data.y, limit / len(data.y), seed))
 
 
-def load_splits(config: ExperimentConfig) -> tuple[TimeSeriesData, TimeSeriesData, cleaning.ChannelStandardScaler]:
-    """The run's training and test splits (capped as configured) and the z-score fitted on training."""
+# An optional data hook: ``prepare(train, test) -> (train, test, scaler)`` transforms the loaded
+# splits (a cleaning study injects damage and cleans it) and returns the scaler the model inputs
+# go through, fitted on the training split only (anything with ``transform(X) -> X``).
+Prepare = Callable[[TimeSeriesData, TimeSeriesData], tuple[TimeSeriesData, TimeSeriesData, Any]]
+
+
+def load_splits(config: ExperimentConfig, prepare: Prepare | None = None) -> tuple[TimeSeriesData, TimeSeriesData, Any]:
+    """The run's training and test splits (capped as configured) and the z-score fitted on training.
+
+    With ``prepare``, the capped splits go through it and its scaler replaces the z-score.
+    """
     train = stratified_subset(load_dataset(config.dataset, "train"), config.max_train, config.seed)
     test = stratified_subset(load_dataset(config.dataset, "test"), config.max_test, config.seed)
+    if prepare is not None:
+        return prepare(train, test)
     return train, test, cleaning.ChannelStandardScaler().fit(train.X)  # training split only
 
 
@@ -193,7 +206,8 @@ def build_model(config: ExperimentConfig, input_shape: tuple[int, int], n_classe
 
 
 def run_experiment(config: ExperimentConfig, results_root: str | Path | None = None,
-                   progress: bool = True, checkpoint_dir: str | Path | None = None) -> ExperimentResult:
+                   progress: bool = True, checkpoint_dir: str | Path | None = None,
+                   prepare: Prepare | None = None) -> ExperimentResult:
     """Run one experiment end to end and (if ``results_root``) write its record.
 
     With ``checkpoint_dir``, pre-training saves a checkpoint there after every epoch and resumes
@@ -204,6 +218,10 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
     ``timing["resumed_from_epoch"]``; its ``pretrain_s`` and ``samples_per_s`` then cover only the
     epochs this process trained (``samples_per_s`` is ``None`` when it trained none).
 
+    ``prepare`` (see :data:`Prepare`) transforms the loaded splits and supplies the scaler; the
+    default (``None``) is the z-score of the training split. The record does not name it: a caller
+    that passes one writes the record itself (``results_root=None``) with what it changed.
+
     Raises:
         ValueError / TypeError: invalid configuration (before any training).
         sslts.data.DataError: the data cannot be loaded.
@@ -212,7 +230,7 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     augment = build_pipeline(config.augmentations)  # validates the spec before any work
-    train, test, scaler = load_splits(config)
+    train, test, scaler = load_splits(config, prepare)
     pool, extra = _pretrain_pool(config, train)
     X_train, X_test = scaler.transform(train.X), scaler.transform(test.X)
     X_pool = scaler.transform(pool).astype(np.float32)
@@ -311,6 +329,12 @@ def _probe_rows(config: ExperimentConfig, train_z: np.ndarray, y_train: np.ndarr
     fractions = evaluate_label_fractions(train_z, y_train, test_z, y_test, few_labels, "linear", config.seed) if few_labels else []
     for row in fractions:
         rows.append({"protocol": row["protocol"], "label_fraction": row["fraction"],
+                     "n_labelled": row["n_labelled"], "accuracy": row["accuracy"],
+                     "macro_f1": row["macro_f1"], "auroc": row["auroc"]})
+    shots = evaluate_label_shots(train_z, y_train, test_z, y_test, config.label_shots, "linear", config.seed) if config.label_shots else []
+    for row in shots:
+        # label_fraction stays None: these rows are counted in series per class, not as a share.
+        rows.append({"protocol": row["protocol"], "label_fraction": None, "label_shots": row["shots"],
                      "n_labelled": row["n_labelled"], "accuracy": row["accuracy"],
                      "macro_f1": row["macro_f1"], "auroc": row["auroc"]})
     return rows

@@ -18,7 +18,7 @@ from .diagnostics import (
 from ..policies import resolve_device
 from .embed import embed
 from .finetune import FinetuneResult, epochs_for_min_steps, finetune
-from .fractions import evaluate_label_fractions, label_fraction_indices
+from .fractions import evaluate_label_fractions, evaluate_label_shots, label_fraction_indices, label_shot_indices
 from .metrics import classification_metrics, macro_auroc
 from .readouts import nested_svm_cv, parse_readout, readout
 from .protocols import (
@@ -42,10 +42,12 @@ __all__ = [
     "embed",
     "evaluate_embeddings",
     "evaluate_label_fractions",
+    "evaluate_label_shots",
     "finetune",
     "get_protocol",
     "knn_probe",
     "label_fraction_indices",
+    "label_shot_indices",
     "linear_probe",
     "macro_auroc",
     "nested_svm_cv",

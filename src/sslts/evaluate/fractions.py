@@ -1,15 +1,17 @@
-"""Label-scarce evaluation: probe with only a stratified fraction of the training labels.
+"""Label-scarce evaluation: probe with only a stratified fraction, or a few series per class, of the labels.
 
 The semi-supervised tables of TS-TCC (Eldele et al., 2021, IJCAI) and TS2Vec report accuracy when
-1%, 5%, 10% ... of the training labels are kept. The subsets here are stratified, seeded and
-nested: for one seed, the samples kept at a smaller fraction are also kept at every larger one.
+1%, 5%, 10% ... of the training labels are kept; few-shot studies keep 1, 2, 5 ... labelled series
+per class instead. The subsets here are stratified, seeded and nested: for one seed, every class
+is permuted once, and a smaller budget keeps a prefix of what a larger one keeps (fractions and
+shots draw the same permutations).
 """
 
 from __future__ import annotations
 
 import math
 from numbers import Real
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -49,12 +51,34 @@ def label_fraction_indices(y: Any, fraction: float, seed: int = 0) -> np.ndarray
     labels = as_labels(y)
     if f == 1.0:
         return np.arange(labels.size, dtype=np.int64)
+    return _per_class_prefix(labels, lambda n_c: max(1, math.floor(f * n_c + 0.5)), seed)
+
+
+def label_shot_indices(y: Any, shots: int, seed: int = 0) -> np.ndarray:
+    """Indices of ``shots`` labelled series per class (all of a class that has fewer), seeded.
+
+    The per-class permutations are those of :func:`label_fraction_indices` for the same seed, so
+    the subsets are nested across shot counts and across fractions.
+
+    Raises:
+        ValueError: if ``shots`` is not a positive integer or ``y`` is not 1-D non-negative integers.
+
+    Example:
+        >>> label_shot_indices(np.array([0, 0, 0, 1, 1, 2]), 2, seed=0).size  # 2 + 2 + 1
+        5
+    """
+    if isinstance(shots, bool) or not isinstance(shots, (int, np.integer)) or shots < 1:
+        raise ValueError(f"shots must be a positive integer (labelled series per class), got {shots!r}")
+    return _per_class_prefix(as_labels(y), lambda n_c: min(int(shots), n_c), seed)
+
+
+def _per_class_prefix(labels: np.ndarray, n_keep: Callable[[int], int], seed: int) -> np.ndarray:
+    """The first ``n_keep(n_c)`` members of each class in a seeded per-class permutation, sorted."""
     rng = np.random.default_rng(seed)
     kept = []
     for c in np.unique(labels):  # sorted order, so the draws do not depend on label order in y
         members = np.flatnonzero(labels == c)
-        n_keep = max(1, math.floor(f * members.size + 0.5))
-        kept.append(rng.permutation(members)[:n_keep])
+        kept.append(rng.permutation(members)[:n_keep(members.size)])
     return np.sort(np.concatenate(kept)).astype(np.int64)
 
 
@@ -95,4 +119,32 @@ def evaluate_label_fractions(
             result = probe(z[idx], labels[idx], test_z, test_y, seed=seed)
         rows.append({"fraction": f, "n_labelled": int(idx.size), "protocol": protocol,
                      **result.metrics()})
+    return rows
+
+
+def evaluate_label_shots(
+    train_z: Any,
+    train_y: Any,
+    test_z: Any,
+    test_y: Any,
+    shots: tuple[int, ...] = (1, 2, 5),
+    protocol: str = "linear",
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """Probe the same embeddings with ``k`` labelled series per class, for each ``k`` in ``shots``.
+
+    As :func:`evaluate_label_fractions` (the test split stays whole), with rows
+    ``{"shots", "n_labelled", "protocol", "accuracy", "macro_f1", "auroc"}``.
+    """
+    probe = get_protocol(protocol)
+    labels = as_labels(train_y, "train_y")
+    subsets = [(k, label_shot_indices(labels, k, seed)) for k in shots]  # fail before any fitting
+    z = np.asarray(train_z)
+    if z.ndim != 2 or z.shape[0] != labels.size:
+        raise ValueError(f"train_z must be (n_train, D) with n_train={labels.size}, got {z.shape}")
+    rows = []
+    for k, idx in subsets:
+        with threadpool_limits(limits=1, user_api="blas"):
+            result = probe(z[idx], labels[idx], test_z, test_y, seed=seed)
+        rows.append({"shots": int(k), "n_labelled": int(idx.size), "protocol": protocol, **result.metrics()})
     return rows

@@ -78,6 +78,25 @@ def label_efficiency_figure(table, title: str = "Accuracy against the share of t
     return fig
 
 
+def few_shot_figure(table: pd.DataFrame, title: str = "Accuracy with k labelled series per class"):
+    """Lines of mean accuracy (rows: methods) against the labelled series per class (columns: 1, 2,
+    5, ..., then "all"), evenly spaced; baselines dashed and thicker."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    x = np.arange(len(table.columns))
+    for method, row in table.iterrows():
+        baseline = method in ("MiniRocket", "supervised CNN", "1-NN DTW")
+        ax.plot(x, row.to_numpy(dtype=float), marker="o", label=method,
+                linestyle="--" if baseline else "-", linewidth=2.2 if baseline else 1.4)
+    ax.set_xticks(x, [str(c) for c in table.columns])
+    ax.set_xlabel("labelled training series per class")
+    ax.set_ylabel("mean test accuracy")
+    ax.set_title(title)
+    ax.legend(fontsize=9, ncol=2, frameon=False)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
 def suite_figure(means: pd.DataFrame, title: str = "Headline accuracy per dataset"):
     """Dots of mean accuracy (columns: methods) per dataset (rows), baselines as larger open markers."""
     fig, ax = plt.subplots(figsize=(max(7.5, 0.75 * len(means) + 3), 4.8))

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..comparison import GRIDS, METHODS, SKIPPED, SSL_METHODS, SUITE, chosen_config
+from ..comparison import GRIDS, METHODS, PROFILE, SKIPPED, SSL_METHODS, SUITE, chosen_config
 from ..baselines import BASELINE_METHODS
 from ..results import config_hash, load_records
 from .stats import PairedTest, average_ranks, friedman, mean_interval, paired_test, verdict_word
@@ -45,6 +45,8 @@ def load(out_dir: str | Path) -> pd.DataFrame:
     for record in load_records(out_dir):
         config = record["config"]
         method, dataset = config["method"], config["dataset"]
+        if config.get("profile") != PROFILE:  # e.g. the few-shot records (sslts.fewshot) in the same folder
+            continue
         if method in METHODS:
             key = (method, dataset)
             if key not in chosen_hashes:
@@ -206,7 +208,8 @@ def selection_table(out_dir: str | Path, datasets: list[str] | None = None) -> p
     for record in load_records(out_dir):
         config = record["config"]
         method = config["method"]
-        if method not in METHODS or config["seed"] != 0 or (datasets and config["dataset"] not in datasets):
+        if (method not in METHODS or config["seed"] != 0 or config.get("profile") != PROFILE
+                or (datasets and config["dataset"] not in datasets)):
             continue
         choice = record["readout"]
         name = GRIDS.get(method, ("-", ()))[0]
