@@ -28,7 +28,7 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -173,6 +173,7 @@ def pretrain(
     config: TrainConfig | None = None,
     resume: bool = True,
     y: np.ndarray | None = None,
+    on_epoch_end: Callable[[int, SSLMethod], None] | None = None,
 ) -> TrainResult:
     """Pre-train ``method`` in place on series ``X`` (unlabelled unless the method needs labels).
 
@@ -189,6 +190,12 @@ def pretrain(
         y: ``(n,)`` integer labels of ``X``, only for methods with ``needs_labels`` (test-time
             training's joint classifier, the text tower of CLIP-style alignment); each batch's
             labels reach :meth:`~sslts.methods.SSLMethod.make_views`. Pass training labels only.
+        on_epoch_end: optional ``on_epoch_end(epochs_completed, method)``, called after each epoch
+            this call trains (after its checkpoint is saved), e.g. to evaluate the frozen encoder
+            part-way (``benchmarks/bench_time_to_accuracy.py``). It runs inside the loop's seeded
+            RNG fork, so the run stays bit-identical only if it leaves the weights, the train/eval
+            flags and the global RNG as it found them (:func:`sslts.evaluate.embed` does). Its
+            time counts in ``wall_time_s``.
 
     Returns:
         :class:`TrainResult` with per-epoch histories, timing, throughput and memory.
@@ -234,6 +241,8 @@ def pretrain(
                 state.end_epoch(*loop.epoch(state, bar))
                 if path is not None and (state.epoch % config.checkpoint_every == 0 or state.epoch == config.epochs):
                     state.save(path)
+                if on_epoch_end is not None:
+                    on_epoch_end(state.epoch, method)
         wall = clock.stop()
     method.eval()
     return _result(state, config.epochs - first_epoch, batches, wall, amp, path)
