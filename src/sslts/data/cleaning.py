@@ -365,3 +365,37 @@ def redundant_channels(corr, threshold: float = 0.95, names=None) -> list[tuple]
     pairs = sorted(zip(i[keep], j[keep], r[keep]), key=lambda p: (-abs(p[2]), p[0], p[1]))
     label = (lambda k: int(k)) if names is None else (lambda k: names[k])
     return [(label(a), label(b), float(v)) for a, b, v in pairs]
+
+
+def series_channel_correlation(X) -> np.ndarray:
+    """Mean over series of the within-series Pearson correlation between channels ``(C, C)``.
+
+    Unlike :func:`channel_correlation`, which pools every series and so mixes levels that differ
+    between series (UCI HAR's gravity offset), this measures whether two channels move together
+    *within* a series, the shapes a convolution sees. A series with NaN or a constant channel is
+    left out of that pair's mean; a pair no series can measure is NaN (diagonal included)."""
+    X = _as_3d(X).astype(np.float64)
+    Z = X - X.mean(axis=-1, keepdims=True)  # (n, C, L); NaN rows stay NaN
+    norm = np.sqrt((Z ** 2).sum(axis=-1))  # (n, C)
+    ok = np.isfinite(norm) & (norm > 0)
+    Z = np.where(ok[..., None], Z / np.where(ok, norm, 1.0)[..., None], 0.0)
+    both = ok[:, :, None] & ok[:, None, :]  # (n, C, C): pairs measurable in each series
+    total = np.einsum("nct,ndt->cd", Z, Z)
+    count = both.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.clip(np.where(count > 0, total / count, np.nan), -1.0, 1.0)
+
+
+def decorrelated_channels(corr, threshold: float = 0.9) -> list[int]:
+    """Channels to keep when one of each pair with ``|r| >= threshold`` is dropped.
+
+    Pairs are visited by decreasing ``|r|`` (:func:`redundant_channels`); of a pair whose two
+    channels are both still kept, the later channel (higher index) is dropped, so the result does
+    not depend on channel names. Returns the sorted indices kept, e.g. ``[0, 1, 2]`` of 6 channels
+    whose last three copy the first three."""
+    corr = np.asarray(corr, dtype=np.float64)
+    dropped: set[int] = set()
+    for i, j, _ in redundant_channels(corr, threshold):
+        if i not in dropped and j not in dropped:
+            dropped.add(max(i, j))
+    return [c for c in range(len(corr)) if c not in dropped]
