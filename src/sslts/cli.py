@@ -1,5 +1,5 @@
 """Command line: ``sslts run``, ``sslts book``, ``sslts params``, ``sslts fetch``, ``sslts sweep``,
-``sslts compare``, ``sslts cleaning``.
+``sslts compare``, ``sslts cleaning``, ``sslts transfer``.
 
 Every error a user can act on ends in one line starting with ``error:`` and exit status 2.
 """
@@ -78,6 +78,18 @@ def _parser() -> argparse.ArgumentParser:
                        help="local: one run at a time here; ray: each run a Ray task (this machine's cores, or --address)")
     clean.add_argument("--address", default=None, help="a Ray cluster to join (with --engine ray), e.g. auto")
 
+    transfer = sub.add_parser("transfer", help="run what the transfer chapter still lacks (resumable)")
+    transfer.add_argument("--targets", default=None, help="default: uwave,har (sslts.transfer.TARGETS)")
+    transfer.add_argument("--sources", default=None, help="default: every source of each target")
+    transfer.add_argument("--methods", default=None, help="default: simclr,vicreg (sslts.transfer.METHODS)")
+    transfer.add_argument("--seeds", default="0,1,2,3,4")
+    transfer.add_argument("--out", default="results/transfer", help="record folder (default results/transfer)")
+    transfer.add_argument("--max-runs", type=int, default=None, help="stop after this many new runs")
+    transfer.add_argument("--no-progress", action="store_true")
+    transfer.add_argument("--engine", choices=("local", "ray"), default="local",
+                          help="local: one run at a time here; ray: each run a Ray task (this machine's cores, or --address)")
+    transfer.add_argument("--address", default=None, help="a Ray cluster to join (with --engine ray), e.g. auto")
+
     fetch = sub.add_parser("fetch", help="get, verify and cache datasets (e.g. before going offline)")
     fetch.add_argument("datasets", nargs="+")
     return parser
@@ -145,6 +157,17 @@ def main(argv: list[str] | None = None) -> int:
                 raise ParameterError(f"unknown claim {sorted(set(claims) - set(CLAIMS))[0]!r}; known: {', '.join(CLAIMS)}")
             done = run_study(args.out, all_runs(_seeds(args.seeds), claims=claims), args.max_runs,
                              progress=not args.no_progress, engine=args.engine, address=args.address)
+            print(f"{done} new records in {args.out}")
+        elif args.command == "transfer":
+            from .transfer import configs, run_transfer_sweep
+
+            selection = (_names(args.targets), _names(args.sources), _names(args.methods), _seeds(args.seeds))
+            try:
+                configs(*selection)  # an unknown target, source or method fails here, before any run
+            except ValueError as error:
+                raise ParameterError(str(error)) from None
+            done = run_transfer_sweep(*selection, args.out, args.max_runs, progress=not args.no_progress,
+                                      engine=args.engine, address=args.address)
             print(f"{done} new records in {args.out}")
         elif args.command == "params":
             from .params import describe

@@ -291,3 +291,13 @@ CHAPTERS["dissection"] = {
     "iou_threshold": Param(float, 0.04, "a unit detects its best concept above this IoU (Bau et al.: 0.04)",
                            low=0.0, high=1.0),
 }
+
+
+# The transfer chapter reads the committed records of `sslts transfer`; it trains nothing.
+CHAPTERS["transfer"] = {
+    "records": Param(str, "transfer", "folder of the transfer experiment's run records, under results/",
+                     pattern=r"[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*"),
+    "targets": Param(list, ["uwave", "har"], "targets shown (UWave, and UCI HAR for the reverse direction)",
+                     choices=("uwave", "har")),
+    "protocol": Param(str, "svm", "the frozen-encoder probe of the headline tables", choices=("linear", "svm", "knn")),
+}

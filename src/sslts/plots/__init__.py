@@ -5,10 +5,11 @@ from .matrices import confusion, embedding_tsne, similarity_heatmap
 from .methods import (TTT_MODE_LABELS, gan_training_curves, generated_vs_real, mask_ratio_curve, masked_reconstructions,
                       training_curves, ttt_shift_curves)
 from .results import few_shot_figure, full_profile_overview, label_efficiency_figure, label_fraction_curves, suite_figure
+from .transfer import transfer_curves
 from .series import augmentation_gallery, class_balance, cleaning_steps, correlation_heatmap, examples_per_class
 
 __all__ = ["TTT_MODE_LABELS", "augmentation_gallery", "class_balance", "cleaning_steps", "confusion", "correlation_heatmap",
            "detector_bars", "embedding_tsne", "examples_per_class", "few_shot_figure", "full_profile_overview", "gan_training_curves",
            "generated_vs_real", "label_efficiency_figure", "label_fraction_curves", "mask_ratio_curve",
-           "masked_reconstructions", "similarity_heatmap", "suite_figure", "training_curves", "ttt_shift_curves",
-           "unit_segments"]
+           "masked_reconstructions", "similarity_heatmap", "suite_figure", "training_curves", "transfer_curves",
+           "ttt_shift_curves", "unit_segments"]
