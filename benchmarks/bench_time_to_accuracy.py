@@ -77,12 +77,12 @@ from sslts.comparison import GRIDS, chosen_config, grid_configs
 from sslts.data import DataError
 from sslts.evaluate import embed, evaluate_embeddings
 from sslts.evaluate.readouts import feature_maps, parse_readout, readout, select_readout
-from sslts.experiment import ExperimentConfig, _pretrain_pool, auto_epochs, build_model, load_splits
+from sslts.experiment import ExperimentConfig, build_model, load_splits, pretrain_pool, train_config_for
 from sslts.methods import METHODS
 from sslts.paths import results_dir
 from sslts.provenance import data_checksums, environment
 from sslts.results import config_hash
-from sslts.train import TrainConfig, TrainingDiverged, pretrain
+from sslts.train import TrainingDiverged, pretrain
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_METHOD = "vicreg"
@@ -312,19 +312,17 @@ def run(config: ExperimentConfig, eval_at: list[int] | None, threads: int | None
     augment = build_pipeline(config.augmentations)  # a bad spec fails before any work
     loading = time.perf_counter()
     train, test, scaler = load_splits(config)
-    pool, extra = _pretrain_pool(config, train)
+    pool, extra = pretrain_pool(config, train)
     started = time.perf_counter()  # the clock starts with the data loaded
     X_train, X_test = scaler.transform(train.X), scaler.transform(test.X)
     X_pool = scaler.transform(pool).astype(np.float32)  # (n_pool, C, L)
     model = build_model(config, X_pool.shape[1:], train.n_classes)
     if model.needs_labels and extra:
         raise UsageError(f"{config.method} trains with labels; the unlabelled --extra-pool cannot be used with it")
-    epochs = config.epochs or auto_epochs(len(X_pool), config.pretrain_budget)
+    # The experiment's own loop settings, so the run is the experiment's run.
+    train_config = train_config_for(config, len(X_pool), progress, num_threads=threads)
+    epochs = train_config.epochs
     points = eval_points(epochs, eval_at)
-    # The same TrainConfig as sslts.experiment._pretrain_model, so the run is the experiment's run.
-    train_config = TrainConfig(epochs=epochs, batch_size=config.batch_size, lr=config.lr,
-                               weight_decay=config.weight_decay, seed=config.seed, device=config.device,
-                               progress=progress, warmup_epochs=max(1, epochs // 10), num_threads=threads)
     probe = Probe(X_train, train.y, X_test, test.y, config)
     pretrain_started = time.perf_counter()
     hook = EvaluateAt(points, probe, started, pretrain_started)

@@ -70,17 +70,17 @@ def test_max_train_caps_the_extra_pool_too(waves, monkeypatch):
     train = load_dataset("Waves", "train")
     everything = np.concatenate([train.X, load_dataset("Waves", "test").X])
 
-    pool, parts = experiment._pretrain_pool(_config(extra_pool=True, max_train=0), train)
+    pool, parts = experiment.pretrain_pool(_config(extra_pool=True, max_train=0), train)
     assert pool.shape == (40 + 80, 2, 32) and len(parts) == 2  # 0: the whole pool
 
-    capped, parts = experiment._pretrain_pool(_config(extra_pool=True, max_train=12), train)
+    capped, parts = experiment.pretrain_pool(_config(extra_pool=True, max_train=12), train)
     assert capped.shape == (40 + 12, 2, 32) and len(parts) == 2  # the checksums still cover both files
     extra = capped[40:]
     rows = {row.tobytes() for row in everything}
     assert all(row.tobytes() in rows for row in extra)  # real pool series, none repeated
     assert len({row.tobytes() for row in extra}) == 12
-    again, _ = experiment._pretrain_pool(_config(extra_pool=True, max_train=12), train)
-    other, _ = experiment._pretrain_pool(_config(extra_pool=True, max_train=12, seed=1), train)
+    again, _ = experiment.pretrain_pool(_config(extra_pool=True, max_train=12), train)
+    other, _ = experiment.pretrain_pool(_config(extra_pool=True, max_train=12, seed=1), train)
     assert np.array_equal(again, capped) and not np.array_equal(other, capped)
 
 

@@ -110,7 +110,7 @@ def toy_target(waves, monkeypatch, one_thread):
 
 def test_pretraining_never_sees_the_targets_test_split_or_any_label(toy_target, monkeypatch, tmp_path):
     seen = {}
-    original = run_module._pretrain_model
+    original = run_module.pretrain_model
 
     def spy(experiment, model, pool, train, *args):
         seen["pool"] = pool
@@ -124,7 +124,7 @@ def test_pretraining_never_sees_the_targets_test_split_or_any_label(toy_target, 
         seen["y"] = kwargs.get("y", "not passed")
         return pretrain(*args, **kwargs)
 
-    monkeypatch.setattr(run_module, "_pretrain_model", spy)
+    monkeypatch.setattr(run_module, "pretrain_model", spy)
     monkeypatch.setattr(E, "pretrain", pretrain_spy)
     record = run_transfer(TransferConfig(method="simclr", source="target", target=toy_target, **TINY), tmp_path,
                           progress=False)

@@ -171,7 +171,7 @@ def load_splits(config: ExperimentConfig, prepare: Prepare | None = None) -> tup
     return train, test, cleaning.ChannelStandardScaler().fit(train.X)  # training split only
 
 
-def _pretrain_pool(config: ExperimentConfig, train: TimeSeriesData) -> tuple[np.ndarray, list[TimeSeriesData]]:
+def pretrain_pool(config: ExperimentConfig, train: TimeSeriesData) -> tuple[np.ndarray, list[TimeSeriesData]]:
     """Unlabelled series for pre-training: the training split, plus the extra pool if asked."""
     if not config.extra_pool:
         return train.X, []
@@ -231,12 +231,12 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     augment = build_pipeline(config.augmentations)  # validates the spec before any work
     train, test, scaler = load_splits(config, prepare)
-    pool, extra = _pretrain_pool(config, train)
+    pool, extra = pretrain_pool(config, train)
     X_train, X_test = scaler.transform(train.X), scaler.transform(test.X)
     X_pool = scaler.transform(pool).astype(np.float32)
 
     model = build_model(config, X_pool.shape[1:], train.n_classes)
-    pretrained = _pretrain_model(config, model, X_pool, train, augment, bool(extra), progress, checkpoint_dir)
+    pretrained = pretrain_model(config, model, X_pool, train, augment, bool(extra), progress, checkpoint_dir)
 
     eval_started = time.perf_counter()
     if config.readouts:
@@ -273,7 +273,7 @@ def run_experiment(config: ExperimentConfig, results_root: str | Path | None = N
 
 
 @dataclass(frozen=True)
-class _Pretrained:
+class Pretrained:
     """What pre-training tells the record (nothing for a baseline, which is not pre-trained)."""
 
     epochs: int = 0
@@ -290,22 +290,29 @@ class _Pretrained:
         return {"samples_per_s": self.samples_per_s, "peak_memory_mb": self.peak_memory_mb, **resumed}
 
 
-def _pretrain_model(config: ExperimentConfig, model: torch.nn.Module, X_pool: np.ndarray, train: TimeSeriesData,
-                    augment: Any, extra: bool, progress: bool, checkpoint_dir: str | Path | None) -> _Pretrained:
+def train_config_for(config: ExperimentConfig, n_pool: int, progress: bool = False,
+                     checkpoint_dir: str | Path | None = None, num_threads: int | None = None) -> TrainConfig:
+    """The training loop's settings for ``config`` on a pool of ``n_pool`` series (epochs from the budget)."""
+    epochs = config.epochs or auto_epochs(n_pool, config.pretrain_budget)
+    return TrainConfig(epochs=epochs, batch_size=config.batch_size, lr=config.lr,
+                       weight_decay=config.weight_decay, seed=config.seed, device=config.device,
+                       progress=progress, warmup_epochs=max(1, epochs // 10),
+                       checkpoint_dir=None if checkpoint_dir is None else str(checkpoint_dir), num_threads=num_threads)
+
+
+def pretrain_model(config: ExperimentConfig, model: torch.nn.Module, X_pool: np.ndarray, train: TimeSeriesData,
+                   augment: Any, extra: bool, progress: bool, checkpoint_dir: str | Path | None) -> Pretrained:
     """Pre-train ``model`` in place on the unlabelled pool ``X_pool`` (a baseline is left as it is)."""
     if config.method in BASELINES:
-        return _Pretrained()
-    epochs = config.epochs or auto_epochs(len(X_pool), config.pretrain_budget)
-    train_config = TrainConfig(epochs=epochs, batch_size=config.batch_size, lr=config.lr,
-                               weight_decay=config.weight_decay, seed=config.seed, device=config.device,
-                               progress=progress, warmup_epochs=max(1, epochs // 10),
-                               checkpoint_dir=None if checkpoint_dir is None else str(checkpoint_dir))
+        return Pretrained()
+    train_config = train_config_for(config, len(X_pool), progress, checkpoint_dir)
+    epochs = train_config.epochs
     if model.needs_labels and extra:
         raise ValueError(f"{config.method} trains with labels; the unlabelled extra_pool cannot be used with it")
     # Only methods that train a classifier jointly (test-time training) or a text tower see
     # labels, and only the training split's.
     result = pretrain(model, X_pool, build_pipeline(augment, shape=X_pool.shape[1:]), train_config, y=train.y if model.needs_labels else None)
-    return _Pretrained(
+    return Pretrained(
         epochs=epochs,
         history={"loss": list(result.loss_history), **{k: list(v) for k, v in result.term_histories.items()}},
         seconds=result.wall_time_s,

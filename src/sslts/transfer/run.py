@@ -29,7 +29,7 @@ from ..augment import build_pipeline
 from ..comparison import BUDGET, GRIDS, base_config
 from ..data import cleaning
 from ..evaluate import embed, epochs_for_min_steps, evaluate_embeddings, finetune, label_fraction_indices, label_shot_indices
-from ..experiment import BASELINES, FINETUNE_BATCH_SIZE, ExperimentConfig, _pretrain_model, build_model
+from ..experiment import BASELINES, FINETUNE_BATCH_SIZE, ExperimentConfig, pretrain_model, build_model
 from ..provenance import data_checksums, environment
 from ..results import write_record
 from .sources import NO_PRETRAINING, ChannelIndependent, build_pool, get_source, get_target, load_target
@@ -133,7 +133,7 @@ def run_transfer(config: TransferConfig, results_root: str | Path | None = None,
         pool_size = len(pool)
         model = build_model(experiment, pool.shape[1:])
         # extra=True: a method that trains with labels is refused (the pool has none to give).
-        pretrained = _pretrain_model(experiment, model, pool, train, augment, True, progress, None)
+        pretrained = pretrain_model(experiment, model, pool, train, augment, True, progress, None)
     encoder = model if config.method in BASELINES else model.encoder
     if source.channel_independent:
         encoder = ChannelIndependent(encoder, n_channels)
