@@ -1,8 +1,9 @@
 """Datasets by name: ``load_dataset(name, split)`` returns one :class:`TimeSeriesData`.
 
 Registered names: ``uwave`` (UEA UWaveGestureLibrary, 120/320), ``uwave-full`` (UCR
-UWaveGestureLibraryX/Y/Z stacked, 896/3582, with user and day), ``har`` (UCI HAR raw inertial
-signals, 7352/2947, with subjects). Any other UEA/UCR problem loads by its archive name, e.g.
+UWaveGestureLibraryX/Y/Z stacked, 896/3582, with user and day), ``UWaveGestureLibraryAll`` (the
+same X, Y and Z concatenated into one channel of 945 steps, as the UCR archive has it), ``har``
+(UCI HAR raw inertial signals, 7352/2947, with subjects). Any other UEA/UCR problem loads by its archive name, e.g.
 ``load_dataset("BasicMotions", "train")``.
 
 Parsed arrays are cached as ``.npz`` files keyed by the sha256 of the source files, so a changed
@@ -231,10 +232,28 @@ def exclude_uea_test(data: TimeSeriesData) -> TimeSeriesData:
     return data.subset(data.meta["uea_split"] != "test")
 
 
+UWAVE_ALL = "UWaveGestureLibraryAll"
+
+
+def _load_uwave_all(split: str) -> TimeSeriesData:
+    """The UCR univariate ``UWaveGestureLibraryAll``: each gesture's X, Y and Z series concatenated.
+
+    Built from ``uwave-full`` (the ``UWaveGestureLibrary{X,Y,Z}`` archives), as the UCR archive
+    built it: series ``i`` is ``[x_i, y_i, z_i]``, one channel of 3 x 315 = 945 steps; 896 training
+    and 3,582 test series, the archive's splits. The mirror's rebuilt test files order their rows
+    by user, day, gesture and repetition, not as the archive does; metadata columns follow the rows.
+    """
+    full = _load_uwave_full(split)
+    n, channels, length = full.X.shape
+    X = np.ascontiguousarray(full.X).reshape(n, 1, channels * length)  # (n, 1, 945): x, then y, then z
+    return replace(full, name=UWAVE_ALL, X=X, channel_names=("xyz",))
+
+
 DATASETS: dict[str, Callable[[str], TimeSeriesData]] = {
     "uwave": lambda split: _load_uea("UWaveGestureLibrary", split, name="uwave"),
     "uwave-full": _load_uwave_full,
     "har": _load_har,
+    UWAVE_ALL: _load_uwave_all,
 }
 
 
@@ -291,7 +310,8 @@ def load_dataset(name: str, split: str = "train") -> TimeSeriesData:
     """Load one split of a dataset by name.
 
     Args:
-        name: a registered name (``uwave``, ``uwave-full``, ``har``) or a UEA/UCR problem name.
+        name: a registered name (``uwave``, ``uwave-full``, ``UWaveGestureLibraryAll``, ``har``) or a
+            UEA/UCR problem name.
         split: ``"train"`` or ``"test"``.
 
     Raises:
