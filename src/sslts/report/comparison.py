@@ -36,7 +36,7 @@ CITED_PATH = Path(__file__).with_name("cited.json")
 def load(out_dir: str | Path) -> pd.DataFrame:
     """One row per evaluation of every record at its method's chosen setting.
 
-    Columns: dataset, method, seed, protocol, label_fraction, n_labelled, accuracy, total_s,
+    Columns: dataset, method, seed, protocol, label_fraction, n_labelled, accuracy, total_s, pools_pinned,
     readout (the read-out the training split chose; None for baselines), grid_value, and the
     diagnostics' effective_rank and std_normalized_mean (NaN for baselines).
     """
@@ -63,6 +63,8 @@ def load(out_dir: str | Path) -> pd.DataFrame:
                          "n_labelled": evaluation.get("n_labelled"), "accuracy": evaluation["accuracy"],
                          "confusion": evaluation.get("confusion"),
                          "total_s": record["timing"]["total_s"],
+                         # Records name their thread pools since numba's pool was pinned (05f8e20).
+                         "pools_pinned": "thread_pools" in record,
                          "readout": record.get("readout", {}).get("chosen"),
                          "grid_value": None if grid_name is None else config["method_params"].get(grid_name),
                          "effective_rank": diagnostics.get("effective_rank", np.nan),
