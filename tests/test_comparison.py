@@ -222,3 +222,14 @@ def test_cited_figures_name_their_source():
     cited = R.cited()
     assert not cited.empty and cited["source"].str.len().min() > 10
     assert json.loads(R.CITED_PATH.read_text())["figures"]
+
+
+def test_minirocket_pads_series_shorter_than_its_kernels():
+    from sslts.baselines import FIT_PREDICT
+
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 10)
+    X = rng.normal(size=(20, 2, 8)).astype(np.float32)
+    X[y == 1, :, 4:] += 3.0  # class 1 rises in its second half
+    predicted = FIT_PREDICT["minirocket"](X, y, X, y, 0, "cpu")
+    assert predicted.shape == (20,) and (predicted == y).mean() >= 0.9

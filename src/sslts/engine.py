@@ -16,8 +16,9 @@ is the one a local run with ``OMP_NUM_THREADS=1`` makes, bit for bit on the same
 torch results depend on the thread count in their last digits).
 
 Resuming is the same for both: a task writes its record when it finishes, so a task that fails or is
-killed leaves no record, and the next sweep runs it again. A failed task is reported and not retried
-within the same sweep (a run that fails for a reason will fail again).
+killed leaves no record, and the next sweep runs it again. A failed task is reported (one line with
+the error's first line) and not retried within the same sweep (a run that fails for a reason will
+fail again); the sweep goes on with the others.
 """
 
 from __future__ import annotations
@@ -59,24 +60,37 @@ def run_tasks(plan: Callable[[], list[Any]], run: Callable[[Any], dict[str, Any]
     bar = tqdm(total=len(todo) + expected, desc="sweep", unit="run", disable=not progress)
     try:
         if engine == "local":
-            return _run_local(plan, run, describe, todo, bar, max_runs)
+            return _run_local(plan, run, key, describe, todo, bar, max_runs)
         return _run_ray(plan, run, key, describe, bar, address, num_cpus, max_runs, on_start)
     finally:
         bar.close()
 
 
-def _run_local(plan, run, describe, todo, bar, max_runs) -> int:
+def _run_local(plan, run, key, describe, todo, bar, max_runs) -> int:
     done = 0
+    failed: set[Hashable] = set()
     while todo and (max_runs is None or done < max_runs):
         task = todo[0]
         bar.set_postfix_str(f"{task.method} on {task.dataset}, seed {task.seed}")
         started = time.perf_counter()
-        record = run(task)
-        done += 1
-        bar.update(1)
-        tqdm.write(describe(task, record, time.perf_counter() - started))
-        todo = plan()
+        try:
+            record = run(task)
+        except Exception as error:  # one run's failure must not stop the runs after it
+            failed.add(key(task))
+            tqdm.write(_failed(task, error))
+        else:
+            done += 1
+            bar.update(1)
+            tqdm.write(describe(task, record, time.perf_counter() - started))
+        todo = [t for t in plan() if key(t) not in failed]
     return done
+
+
+def _failed(task: Any, error: BaseException) -> str:
+    """The line printed for a run that raised: what, why (first line of the error), and what happens next."""
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return (f"[sweep] {task.method} on {task.dataset}, seed {task.seed} FAILED ({type(error).__name__}"
+            f"{': ' + reason if reason else ''}); no record written, the next sweep runs it again")
 
 
 def _run_ray(plan, run, key, describe, bar, address, num_cpus, max_runs, on_start) -> int:
@@ -116,8 +130,7 @@ def _run_ray(plan, run, key, describe, bar, address, num_cpus, max_runs, on_star
                     record, seconds = ray.get(ref)
                 except Exception as error:  # a killed task (RayError) or one that raised
                     failed.add(key(task))
-                    tqdm.write(f"[sweep] {task.method} on {task.dataset}, seed {task.seed} FAILED "
-                               f"({type(error).__name__}); no record written, the next sweep runs it again")
+                    tqdm.write(_failed(task, error))
                     continue
                 done += 1
                 bar.update(1)
