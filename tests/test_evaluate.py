@@ -187,9 +187,9 @@ def test_evaluate_embeddings_registry_and_errors():
     out = evaluate_embeddings(tz, ty, tz, ty, protocols=("knn", "svm"))
     np.testing.assert_array_equal(tz, tz_before)  # inputs are never modified
     np.testing.assert_array_equal(ty, ty_before)
-    assert list(out) == ["knn", "svm"] and set(PROTOCOLS) == {"linear", "svm", "knn"}
+    assert list(out) == ["knn", "svm"] and set(PROTOCOLS) == {"linear", "svm", "knn", "linear_svm"}
     assert out["knn"].protocol == "knn" and out["svm"].accuracy == 1.0
-    known = r"unknown protocol 'ridge'; known protocols: \['knn', 'linear', 'svm'\]"
+    known = r"unknown protocol 'ridge'; known protocols: \['knn', 'linear', 'linear_svm', 'svm'\]"
     with pytest.raises(ValueError, match=known):
         evaluate_embeddings(tz, ty, tz, ty, protocols=("linear", "ridge"))
     with pytest.raises(ValueError, match="train_z has D=5 but test_z has D=4"):

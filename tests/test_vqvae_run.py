@@ -75,7 +75,7 @@ def test_two_stage_smoke_run_writes_a_complete_record(tmp_path, monkeypatch):
     record = run_vqvae(train, test, VQVAEConfig(**TINY), dataset="toy", profile="smoke", results_root=tmp_path)
     s1, s2 = record["stage1"], record["stage2"]
     assert {(r["pooling"], r["protocol"]) for r in s1["probes"]} == {
-        (p, q) for p in ("mean", "flatten") for q in ("svm", "knn")}
+        (p, q) for p in ("mean", "flatten") for q in ("linear_svm", "knn")}
     assert all(0.0 <= r["accuracy"] <= 1.0 for r in s1["probes"])
     assert s1["tokens_per_series"] == 8 and len(s1["history"]) == 2
     assert 1.0 <= s1["codebook"]["perplexity"] <= 8.0 and s1["recon_mse_test"] > 0

@@ -1,5 +1,5 @@
 """Command line: ``sslts run``, ``sslts book``, ``sslts params``, ``sslts fetch``, ``sslts sweep``,
-``sslts compare``, ``sslts cleaning``, ``sslts transfer``.
+``sslts compare``, ``sslts cleaning``, ``sslts transfer``, ``sslts vqvae``.
 
 Every error a user can act on ends in one line starting with ``error:`` and exit status 2.
 """
@@ -90,6 +90,20 @@ def _parser() -> argparse.ArgumentParser:
                           help="local: one run at a time here; ray: each run a Ray task (this machine's cores, or --address)")
     transfer.add_argument("--address", default=None, help="a Ray cluster to join (with --engine ray), e.g. auto")
 
+    vqvae = sub.add_parser("vqvae", help="run what the NC-VQVAE chapter still lacks (resumable)")
+    vqvae.add_argument("--datasets", default=None, help="default: sslts.vqvae.sweep.DATASETS")
+    vqvae.add_argument("--seeds", default="0,1,2,3,4")
+    vqvae.add_argument("--ssl-losses", default=None, help="default: vibcreg,barlow_twins")
+    vqvae.add_argument("--augmentations", default=None, help="default: every thesis augmentation")
+    vqvae.add_argument("--profile", choices=("cpu", "smoke"), default="cpu",
+                       help="cpu: the CPU-sized VQVAEConfig defaults; smoke: a seconds-long wiring check")
+    vqvae.add_argument("--out", default="results/vqvae", help="record folder (default results/vqvae)")
+    vqvae.add_argument("--max-runs", type=int, default=None, help="stop after this many new runs")
+    vqvae.add_argument("--no-progress", action="store_true")
+    vqvae.add_argument("--engine", choices=("local", "ray"), default="local",
+                       help="local: one run at a time here; ray: each run a Ray task (this machine's cores, or --address)")
+    vqvae.add_argument("--address", default=None, help="a Ray cluster to join (with --engine ray), e.g. auto")
+
     fetch = sub.add_parser("fetch", help="get, verify and cache datasets (e.g. before going offline)")
     fetch.add_argument("datasets", nargs="+")
     return parser
@@ -168,6 +182,19 @@ def main(argv: list[str] | None = None) -> int:
                 raise ParameterError(str(error)) from None
             done = run_transfer_sweep(*selection, args.out, args.max_runs, progress=not args.no_progress,
                                       engine=args.engine, address=args.address)
+            print(f"{done} new records in {args.out}")
+        elif args.command == "vqvae":
+            from .vqvae.config import AUGMENTATIONS
+            from .vqvae.sweep import DATASETS, SSL_LOSSES_SWEPT, run_vqvae_sweep, sweep_tasks, variants
+
+            grid = variants(tuple(_names(args.ssl_losses) or SSL_LOSSES_SWEPT),
+                            tuple(_names(args.augmentations) or AUGMENTATIONS))
+            try:  # an unknown loss or augmentation fails here, before any run
+                tasks = sweep_tasks(tuple(_names(args.datasets) or DATASETS), tuple(_seeds(args.seeds)), args.profile, grid)
+            except ValueError as error:
+                raise ParameterError(str(error)) from None
+            done = run_vqvae_sweep(tasks, args.out, args.max_runs, engine=args.engine, address=args.address,
+                                   progress=not args.no_progress)
             print(f"{done} new records in {args.out}")
         elif args.command == "params":
             from .params import describe

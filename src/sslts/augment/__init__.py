@@ -15,7 +15,7 @@ Default strengths are the constants of :mod:`~sslts.augment.ops` (also importabl
 they are also the functions' keyword defaults, so they exist in one place (:func:`default_params`
 reads them back).
 
-The package has one module per job: :mod:`~sslts.augment.ops` holds the twelve operations
+The package has one module per job: :mod:`~sslts.augment.ops` holds the thirteen operations
 (:mod:`~sslts.augment.primitives` the checks, draws and resampling they share),
 :mod:`~sslts.augment.pipeline` the registry, the steps and :func:`build_pipeline`, which can check
 a pipeline against the data's shape ``(C, L)``, and :mod:`~sslts.augment.spec` the string form of
@@ -49,8 +49,9 @@ from __future__ import annotations
 from .ops import (
     BLOCKOUT_RATIO, CHANNEL_NOISE_FACTOR, CROP_RESIZE_RATIO, JITTER_SIGMA, MAGNITUDE_WARP_KNOTS,
     MAGNITUDE_WARP_SIGMA, PERMUTATION_MAX_SEGMENTS, RANDOM_CROP_RATIO, SCALING_SIGMA,
-    SMOOTHING_A_MAX, TIME_WARP_KNOTS, TIME_WARP_SIGMA, blockout, channel_noise, crop_resize, jitter,
-    magnitude_warp, negation, permutation, random_crop, scaling, smoothing, time_flip, time_warp,
+    SMOOTHING_A_MAX, TIME_WARP_KNOTS, TIME_WARP_SIGMA, WINDOW_WARP_RATIO, WINDOW_WARP_SCALE, blockout,
+    channel_noise, crop_resize, jitter, magnitude_warp, negation, permutation, random_crop, scaling,
+    smoothing, time_flip, time_warp, window_warp,
 )
 from .pipeline import (
     AUGMENTATIONS, AugmentationStep, Compose, build_pipeline, default_generator, default_params,
@@ -61,4 +62,5 @@ __all__ = [
     "AUGMENTATIONS", "AugmentationStep", "Compose", "build_pipeline", "default_generator",
     "default_params", "jitter", "channel_noise", "scaling", "magnitude_warp", "time_warp",
     "crop_resize", "random_crop", "blockout", "time_flip", "negation", "smoothing", "permutation",
+    "window_warp",
 ]

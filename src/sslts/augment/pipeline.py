@@ -20,7 +20,7 @@ import torch
 
 from .ops import (
     blockout, channel_noise, crop_resize, jitter, magnitude_warp, negation, permutation,
-    random_crop, scaling, smoothing, time_flip, time_warp,
+    random_crop, scaling, smoothing, time_flip, time_warp, window_warp,
 )
 from .primitives import _real, _window, check_batch
 from .spec import _parse_spec
@@ -38,6 +38,7 @@ AUGMENTATIONS: dict[str, Callable[..., torch.Tensor]] = {
     "negation": negation,
     "smoothing": smoothing,
     "permutation": permutation,
+    "window_warp": window_warp,
 }
 
 
@@ -87,11 +88,20 @@ def _permutation_problem(params: Mapping[str, Any], length: int) -> str | None:
             f"operation would silently cap at {length}; it needs max_segments <= {length}")
 
 
+def _window_warp_problem(params: Mapping[str, Any], length: int) -> str | None:
+    ratio = params["ratio"]
+    if ratio == 0 or params["scale"] == 1 or _window(ratio, length - 1, 0) > 0:  # identities
+        return None
+    return (f"ratio={ratio} gives a window of round({ratio} * {length - 1}) = 0 time steps, so nothing "
+            f"would be warped; it needs ratio = 0 or ratio * (length - 1) >= 0.5")
+
+
 _LENGTH_RULES: dict[str, Callable[[Mapping[str, Any], int], str | None]] = {
     "crop_resize": _crop_problem,
     "random_crop": _crop_problem,
     "blockout": _blockout_problem,
     "permutation": _permutation_problem,
+    "window_warp": _window_warp_problem,
 }
 
 # (C, L) of the run that checks a step's values when it is made, before the data's shape is

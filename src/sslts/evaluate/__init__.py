@@ -28,6 +28,7 @@ from .protocols import (
     get_protocol,
     knn_probe,
     linear_probe,
+    linear_svm_probe,
     svm_probe,
 )
 
@@ -49,6 +50,7 @@ __all__ = [
     "label_fraction_indices",
     "label_shot_indices",
     "linear_probe",
+    "linear_svm_probe",
     "macro_auroc",
     "nested_svm_cv",
     "parse_readout",

@@ -301,3 +301,21 @@ CHAPTERS["transfer"] = {
                      choices=("uwave", "har")),
     "protocol": Param(str, "svm", "the frozen-encoder probe of the headline tables", choices=("linear", "svm", "knn")),
 }
+
+
+# NC-VQVAE: reads the committed records of `sslts vqvae` for its tables, and trains a tiny tokenizer
+# and prior on a small UCR problem to show the model working (well under a minute in quick).
+CHAPTERS["ncvqvae"] = {
+    "records": Param(str, "vqvae", "folder of the NC-VQVAE sweep's run records, under results/",
+                     pattern=r"[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*"),
+    "dataset": Param(str, "SyntheticControl", "UCR problem of the live demonstration", pattern=DATASET_PATTERN),
+    "ssl_loss": Param(str, "vibcreg", "NC-VQVAE's SSL loss in the demonstration", choices=("vibcreg", "barlow_twins")),
+    "augmentation": Param(str, "window_warp", "the SSL branch's augmentation in the demonstration",
+                          choices=("window_warp", "amplitude_resize", "slice_and_resize", "gaussian_noise")),
+    "num_codes": Param(int, 32, "codebook size K", low=2, high=4096),
+    "stage1_epochs": Param(int, 20, "epochs of the tokenizer (stage 1)", low=1, high=10_000,
+                           by_profile={"smoke": 1, "full": 50}),
+    "stage2_epochs": Param(int, 30, "epochs of the prior (stage 2)", low=1, high=10_000,
+                           by_profile={"smoke": 1, "full": 100}),
+    "device": Param(str, "auto", "compute device", pattern=r"auto|cpu|cuda(:\d+)?", check=_check_device),
+}

@@ -6,10 +6,12 @@ from .methods import (TTT_MODE_LABELS, gan_training_curves, generated_vs_real, m
                       training_curves, ttt_shift_curves)
 from .results import few_shot_figure, full_profile_overview, label_efficiency_figure, label_fraction_curves, suite_figure
 from .transfer import transfer_curves
+from .vqvae import code_usage_bars, records_by_method, reconstructions, samples_by_class, two_stages
 from .series import augmentation_gallery, class_balance, cleaning_steps, correlation_heatmap, examples_per_class
 
 __all__ = ["TTT_MODE_LABELS", "augmentation_gallery", "class_balance", "cleaning_steps", "confusion", "correlation_heatmap",
            "detector_bars", "embedding_tsne", "examples_per_class", "few_shot_figure", "full_profile_overview", "gan_training_curves",
            "generated_vs_real", "label_efficiency_figure", "label_fraction_curves", "mask_ratio_curve",
            "masked_reconstructions", "similarity_heatmap", "suite_figure", "training_curves", "transfer_curves",
-           "ttt_shift_curves", "unit_segments"]
+           "ttt_shift_curves", "unit_segments", "code_usage_bars", "records_by_method", "reconstructions",
+           "samples_by_class", "two_stages"]

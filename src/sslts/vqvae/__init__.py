@@ -13,6 +13,7 @@ Lee et al. (2023) TimeVQVAE; Chang et al. (2022) MaskGIT.
 - :mod:`~sslts.vqvae.train`: the stage-1 and stage-2 loops and sample generation.
 - :mod:`~sslts.vqvae.evaluate`: probes, reconstruction, codebook use, FID / IS / CAS.
 - :mod:`~sslts.vqvae.run`: one run of both stages as a JSON run record.
+- :mod:`~sslts.vqvae.sweep`: the resumable sweep behind ``sslts vqvae`` (records under ``results/vqvae/``).
 """
 
 from .config import AUGMENTATIONS, VARIANTS, VQVAEConfig

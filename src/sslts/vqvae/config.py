@@ -8,9 +8,10 @@ loaded 2-core machine: stage 1 about 10 s per epoch for NC-VQVAE (two views) on
 UWaveGestureLibraryAll, stage 2 about 3.4 s per epoch; so 20 + 40 epochs take about 3.3 + 2.3 min.
 
 Augmentations: the thesis uses window warp, amplitude resize, slice-and-resize and Gaussian
-noise. :data:`AUGMENTATIONS` maps each to the project's nearest operation
-(:mod:`sslts.augment`); the project has no *window* warp (one window sped up or slowed down by a
-fixed factor), so ``window_warp`` is the project's smooth random ``time_warp``.
+noise. :data:`AUGMENTATIONS` maps each to the project's operation (:mod:`sslts.augment`):
+``window_warp`` is the project's :func:`~sslts.augment.window_warp` (one random window of 10 % of
+the series played 2x slower or faster, then resampled to the series' length; Le Guennec et al.
+2016, Iwana & Uchida 2021), the others their nearest operations.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ VARIANTS = ("naive", "nc")
 
 # Thesis augmentation -> project pipeline spec (sslts.augment.build_pipeline).
 AUGMENTATIONS = {
-    "window_warp": "time_warp",
+    "window_warp": "window_warp",
     "amplitude_resize": "scaling",
     "slice_and_resize": "crop_resize",
     "gaussian_noise": "jitter",
@@ -48,6 +49,9 @@ class VQVAEConfig:
         augmentation: a key of :data:`AUGMENTATIONS` (NC only).
         num_codes, latent_dim, hidden, downsamples: tokenizer sizes (``T = ceil(L / 2^downsamples)``).
         beta, decay: commitment weight and EMA decay (van den Oord et al. 2017).
+        kmeans_init, dead_threshold: the remedies against codebook collapse: k-means start of the
+            codebook on the first batch, restart of codes with an EMA count below the threshold
+            (0: never); see :mod:`sslts.vqvae.quantizer`.
         proj_dim: SSL projector width. ssl_weight: weight of the SSL loss (None: the branch's default).
         recon_augmented: NC-VQVAE also reconstructs the augmented view.
         stage1_epochs, stage1_lr, batch_size: stage-1 training (Adam).
@@ -70,6 +74,8 @@ class VQVAEConfig:
     downsamples: int = 4
     beta: float = 0.25
     decay: float = 0.99
+    kmeans_init: bool = True
+    dead_threshold: float = 1.0
     proj_dim: int = 256
     ssl_weight: float | None = None
     recon_augmented: bool = True
@@ -115,6 +121,11 @@ class VQVAEConfig:
         for name in ("beta", "guidance"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"VQVAEConfig.{name} must be >= 0, got {getattr(self, name)!r}")
+        if not isinstance(self.kmeans_init, bool):
+            raise ValueError(f"VQVAEConfig.kmeans_init must be a bool, got {self.kmeans_init!r}")
+        if not (isinstance(self.dead_threshold, (int, float)) and math.isfinite(self.dead_threshold)
+                and self.dead_threshold >= 0) or isinstance(self.dead_threshold, bool):
+            raise ValueError(f"VQVAEConfig.dead_threshold must be a finite number >= 0, got {self.dead_threshold!r}")
         if self.ssl_weight is not None and not self.ssl_weight >= 0:
             raise ValueError(f"VQVAEConfig.ssl_weight must be >= 0 or None, got {self.ssl_weight!r}")
         if not (0.0 <= self.decay < 1.0 and 0.0 <= self.class_dropout <= 1.0):

@@ -18,8 +18,27 @@ reported to converge faster and more stably (van den Oord et al. 2017, A.1; Time
 2023, uses it too). The encoder still pays the **commitment loss**
 ``beta * ||z_e - sg(z_q)||^2`` (``beta = 0.25`` in the paper), so its outputs stay near the codes.
 
+**Against codebook collapse, both remedies** (each optional, both on in
+:class:`~sslts.vqvae.config.VQVAEConfig`; without them a CPU-sized run used 2-3 of 32 codes after
+one epoch, because codewords drawn from ``N(0, I)`` lie far from the encoder's outputs and only
+the nearest few ever receive vectors):
+
+- **k-means initialisation** (``kmeans_init``): the first training batch's encoder vectors are
+  clustered by Lloyd's algorithm (:func:`kmeans`, ``KMEANS_ITERS`` iterations from a k-means++
+  start) and the codebook starts at the centres, with the cluster sizes as EMA counts
+  (Łańcucki et al. 2020, "Robust Training of Vector Quantized Bottleneck Models", IJCNN, which
+  also re-runs k-means; we initialise once);
+- **dead-code restart** (``dead_threshold``): after each EMA update, a code whose EMA count fell
+  below ``dead_threshold`` (vectors per batch; 1.0 as in Jukebox, Dhariwal et al. 2020) is moved
+  to a random encoder vector of the current batch, with count ``dead_threshold``, so a code that
+  receives nothing for a while (a count of ``N`` decays below the threshold after about
+  ``log(threshold / N) / log(decay)`` batches) rejoins where the data are.
+
+Their random draws come from the global RNG, which the training loop seeds from the config.
+
 The EMA state changes only in training mode and only inside :meth:`VectorQuantizer.forward`;
-the pure functions :func:`nearest_codes`, :func:`code_usage` and :func:`perplexity` do the sums.
+the pure functions :func:`nearest_codes`, :func:`code_usage`, :func:`perplexity` and
+:func:`kmeans` do the sums.
 """
 
 from __future__ import annotations
@@ -30,7 +49,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["VectorQuantizer", "code_usage", "nearest_codes", "perplexity"]
+__all__ = ["KMEANS_ITERS", "VectorQuantizer", "code_usage", "kmeans", "nearest_codes", "perplexity"]
+
+KMEANS_ITERS = 10  # Lloyd iterations of the codebook initialisation
 
 
 def nearest_codes(z: Tensor, codebook: Tensor) -> Tensor:
@@ -86,6 +107,55 @@ def perplexity(usage: Tensor) -> float:
     return float(torch.exp(-(p * p.log()).sum()))
 
 
+def kmeans(z: Tensor, k: int, iters: int = KMEANS_ITERS, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+    """Lloyd's k-means on the rows of ``z``, started by k-means++ (Arthur & Vassilvitskii 2007).
+
+    The start: a uniformly drawn row, then each next centre a row drawn with probability
+    proportional to its squared distance to the nearest centre so far (a row already chosen has
+    probability 0; when every row coincides with a centre, uniformly). Each iteration then assigns
+    every row to its nearest centre (:func:`nearest_codes`) and moves each centre to the mean of its
+    rows; a centre with no rows stays where it is.
+
+    Args:
+        z: ``(N, D)`` vectors, ``N >= 1``. k: number of centres. iters: iterations (>= 0).
+        generator: source of the starting rows (the global RNG when ``None``).
+
+    Returns:
+        ``(centres (k, D), counts (k,))``: the centres and how many rows each has after the last
+        assignment.
+
+    Example:
+        >>> z = torch.tensor([[0.0], [0.2], [10.0], [10.2]])
+        >>> centres, counts = kmeans(z, 2, generator=torch.Generator().manual_seed(0))
+        >>> sorted(round(c, 6) for c in centres[:, 0].tolist()), counts.tolist()
+        ([0.1, 10.1], [2.0, 2.0])
+    """
+    if z.ndim != 2 or z.shape[0] == 0:
+        raise ValueError(f"z must be a non-empty (N, D) tensor, got {tuple(z.shape)}")
+    centres = _kmeans_plus_plus(z, k, generator)  # (k, D)
+    counts = torch.zeros(k, dtype=z.dtype, device=z.device)
+    for _ in range(iters + 1):
+        one_hot = F.one_hot(nearest_codes(z, centres), k).type_as(z)  # (N, k)
+        counts = one_hot.sum(0)  # (k,)
+        if _ == iters:
+            break
+        sums = one_hot.T @ z  # (k, D)
+        centres = torch.where(counts[:, None] > 0, sums / counts.clamp_min(1)[:, None], centres)
+    return centres, counts
+
+
+def _kmeans_plus_plus(z: Tensor, k: int, generator: torch.Generator | None) -> Tensor:
+    """k-means++ starting centres ``(k, D)`` of the rows of ``z`` ``(N, D)`` (draws on the CPU)."""
+    zc = z.detach().cpu().double()
+    chosen = [int(torch.randint(zc.shape[0], (1,), generator=generator))]
+    nearest = ((zc - zc[chosen[0]]) ** 2).sum(1)  # (N,) squared distance to the nearest centre
+    for _ in range(k - 1):
+        weights = nearest if nearest.sum() > 0 else torch.ones_like(nearest)
+        chosen.append(int(torch.multinomial(weights, 1, generator=generator)))
+        nearest = torch.minimum(nearest, ((zc - zc[chosen[-1]]) ** 2).sum(1))
+    return z[torch.tensor(chosen, device=z.device)].clone()
+
+
 class VectorQuantizer(nn.Module):
     """Codebook of ``num_codes`` vectors of size ``dim`` with EMA updates and a commitment loss.
 
@@ -96,6 +166,9 @@ class VectorQuantizer(nn.Module):
         decay: EMA decay of counts and sums (0.99 in the paper's appendix). 0 makes each training
             batch's cluster means the codewords.
         eps: Laplace smoothing of the counts.
+        kmeans_init: start the codebook at k-means centres of the first training batch (see module).
+        dead_threshold: restart codes whose EMA count falls below this many vectors per batch at
+            random vectors of the batch; 0 never restarts (see module).
 
     Shapes::
 
@@ -113,7 +186,7 @@ class VectorQuantizer(nn.Module):
     """
 
     def __init__(self, num_codes: int, dim: int, beta: float = 0.25, decay: float = 0.99,
-                 eps: float = 1e-5) -> None:
+                 eps: float = 1e-5, kmeans_init: bool = False, dead_threshold: float = 0.0) -> None:
         super().__init__()
         if isinstance(num_codes, bool) or not isinstance(num_codes, int) or num_codes < 2:
             raise ValueError(f"num_codes must be an int >= 2, got {num_codes!r}")
@@ -125,12 +198,18 @@ class VectorQuantizer(nn.Module):
             raise ValueError(f"decay must be in [0, 1), got {decay!r}; 0.99 is the paper's value")
         if not eps > 0:
             raise ValueError(f"eps must be > 0, got {eps!r}")
+        if not (math.isfinite(dead_threshold) and dead_threshold >= 0):
+            raise ValueError(f"dead_threshold must be a finite number >= 0, got {dead_threshold!r}")
+        self.kmeans_init, self.dead_threshold = bool(kmeans_init), float(dead_threshold)
+        self.restarts = 0  # codes restarted so far (a count for the run record)
         self.num_codes, self.dim, self.beta, self.decay, self.eps = num_codes, dim, beta, decay, eps
         # Codewords start as draws from the global RNG; the caller seeds it (the run functions do).
         init = torch.randn(num_codes, dim)
         self.register_buffer("codebook", init.clone())          # (K, D)
         self.register_buffer("ema_count", torch.ones(num_codes))  # (K,)
         self.register_buffer("ema_sum", init.clone())            # (K, D)
+        # Whether the codebook still waits for its k-means start (a buffer: saved with the weights).
+        self.register_buffer("needs_init", torch.tensor(self.kmeans_init))
 
     def set_codebook(self, codebook: Tensor) -> None:
         """Replace the codewords (and reset the EMA state to them), e.g. with a hand-made codebook."""
@@ -140,6 +219,7 @@ class VectorQuantizer(nn.Module):
             self.codebook.copy_(codebook)
             self.ema_sum.copy_(codebook)
             self.ema_count.fill_(1.0)
+            self.needs_init.fill_(False)  # a codebook set by hand is not overwritten by k-means
 
     def lookup(self, indices: Tensor) -> Tensor:
         """Codewords of ``indices`` ``(B, T)`` as a latent sequence ``(B, D, T)``."""
@@ -151,9 +231,13 @@ class VectorQuantizer(nn.Module):
             raise ValueError(f"z_e must be (B, {self.dim}, T), got {tuple(z_e.shape)}")
         b, d, t = z_e.shape
         flat = z_e.detach().transpose(1, 2).reshape(-1, d).float()  # (B*T, D)
+        if self.training and bool(self.needs_init):
+            self._kmeans_start(flat)
         indices = nearest_codes(flat, self.codebook)  # (B*T,)
         if self.training:
             self._ema_update(flat, indices)
+            if self.dead_threshold > 0:
+                self._restart_dead(flat)
         z_q = self.lookup(indices.view(b, t)).to(z_e.dtype)  # (B, D, T), after the update, as in the paper
         commitment = self.beta * F.mse_loss(z_e, z_q.detach())
         z_st = z_e + (z_q - z_e).detach()  # value z_q, gradient identity to z_e
@@ -169,3 +253,24 @@ class VectorQuantizer(nn.Module):
         total = self.ema_count.sum()
         smoothed = (self.ema_count + self.eps) / (total + self.num_codes * self.eps) * total  # (K,)
         self.codebook.copy_(self.ema_sum / smoothed[:, None])
+
+    @torch.no_grad()
+    def _kmeans_start(self, flat: Tensor) -> None:
+        """Codebook = k-means centres of ``flat`` ``(N, D)``; EMA counts = cluster sizes (sums to match)."""
+        centres, counts = kmeans(flat, self.num_codes)
+        self.codebook.copy_(centres)
+        self.ema_count.copy_(counts)
+        self.ema_sum.copy_(centres * counts[:, None])
+        self.needs_init.fill_(False)
+
+    @torch.no_grad()
+    def _restart_dead(self, flat: Tensor) -> None:
+        """Move codes whose EMA count is below ``dead_threshold`` to random rows of ``flat`` ``(N, D)``."""
+        dead = (self.ema_count < self.dead_threshold).nonzero().flatten()  # (n_dead,)
+        if dead.numel() == 0:
+            return
+        rows = torch.randint(flat.shape[0], (dead.numel(),), device="cpu").to(flat.device)
+        self.codebook[dead] = flat[rows]
+        self.ema_count[dead] = self.dead_threshold
+        self.ema_sum[dead] = flat[rows] * self.dead_threshold
+        self.restarts += int(dead.numel())

@@ -178,11 +178,15 @@ class VQTokenizer(nn.Module):
 
 def build_tokenizer(in_channels: int, num_codes: int = 32, latent_dim: int = 64, hidden: int = 64,
                     downsamples: int = 4, beta: float = 0.25, decay: float = 0.99,
-                    ssl: SSLBranch | None = None, recon_augmented: bool = True) -> VQTokenizer:
+                    ssl: SSLBranch | None = None, recon_augmented: bool = True, kmeans_init: bool = False,
+                    dead_threshold: float = 0.0) -> VQTokenizer:
     """A :class:`VQTokenizer` with :func:`conv_encoder` / :func:`conv_decoder` (downsample ``2^downsamples``).
 
     Raises:
         ValueError: a size below 1 (``downsamples`` below 0), from here or the quantiser.
+
+    ``kmeans_init`` and ``dead_threshold`` are the quantiser's remedies against codebook collapse
+    (:class:`~sslts.vqvae.quantizer.VectorQuantizer`), off by default here.
     """
     for name, value in (("in_channels", in_channels), ("latent_dim", latent_dim), ("hidden", hidden)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -191,7 +195,8 @@ def build_tokenizer(in_channels: int, num_codes: int = 32, latent_dim: int = 64,
         raise ValueError(f"downsamples must be an int >= 0, got {downsamples!r}")
     return VQTokenizer(
         conv_encoder(in_channels, hidden, latent_dim, downsamples),
-        VectorQuantizer(num_codes, latent_dim, beta=beta, decay=decay),
+        VectorQuantizer(num_codes, latent_dim, beta=beta, decay=decay, kmeans_init=kmeans_init,
+                        dead_threshold=dead_threshold),
         conv_decoder(in_channels, hidden, latent_dim, downsamples),
         downsample=2**downsamples, ssl=ssl, recon_augmented=recon_augmented,
     )

@@ -57,7 +57,8 @@ def train_tokenizer(X: np.ndarray, config: VQVAEConfig, progress: bool = False) 
 
     Returns:
         ``(tokenizer in eval mode, log)``; ``log`` has ``history`` (per-epoch mean terms),
-        ``wall_s``, ``device`` and ``augmentation`` (the resolved pipeline, NC only).
+        ``wall_s``, ``device``, ``augmentation`` (the resolved pipeline, NC only) and
+        ``codebook_restarts`` (dead codes restarted, :class:`~sslts.vqvae.quantizer.VectorQuantizer`).
 
     Raises:
         ValueError: a malformed ``X``. sslts.policies.TrainingDiverged: a non-finite loss.
@@ -73,7 +74,8 @@ def train_tokenizer(X: np.ndarray, config: VQVAEConfig, progress: bool = False) 
                             weight=config.ssl_weight, iternorm_groups=math.gcd(16, config.proj_dim))
         tokenizer = build_tokenizer(X.shape[1], config.num_codes, config.latent_dim, config.hidden,
                                     config.downsamples, config.beta, config.decay, ssl,
-                                    config.recon_augmented).to(device).train()
+                                    config.recon_augmented, config.kmeans_init,
+                                    config.dead_threshold).to(device).train()
         augment = build_pipeline(config.augmentation_spec(), shape=X.shape[1:]) if ssl is not None else None
         optimizer = torch.optim.Adam(tokenizer.parameters(), lr=config.stage1_lr)
         data = torch.from_numpy(X).to(device)  # (n, C, L)
@@ -97,7 +99,8 @@ def train_tokenizer(X: np.ndarray, config: VQVAEConfig, progress: bool = False) 
             if progress:
                 print(f"stage 1 epoch {epoch + 1}: {history[-1]}", flush=True)
     log = {"history": history, "wall_s": time.perf_counter() - start, "device": str(device),
-           "augmentation": augment.describe() if augment is not None else None}
+           "augmentation": augment.describe() if augment is not None else None,
+           "codebook_restarts": tokenizer.quantizer.restarts}
     return tokenizer.eval(), log
 
 

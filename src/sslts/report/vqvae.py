@@ -1,0 +1,146 @@
+"""NC-VQVAE's records as tables and sentences: probes, codebook, reconstruction, FID / IS / CAS.
+
+The library (:mod:`sslts.vqvae`) makes the records; this module only reads them. The thesis's own
+numbers (:data:`ANCHORS`) are *cited*, never mixed with measured ones: they come from another
+code base, larger GPU models and, for FID / IS, another feature extractor, so only naive vs
+NC-VQVAE *within* one extractor is a comparison.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .stats import PairedTest, mean_interval, paired_test
+
+__all__ = ["ANCHORS", "METRICS", "NAIVE", "anchors_table", "frame", "load", "method_label", "paired_table",
+           "summary_table", "verdict"]
+
+NAIVE = "vqvae-naive"
+# column -> (label, higher is better)
+METRICS: dict[str, tuple[str, bool]] = {
+    "linear_svm": ("linear SVM (mean latent)", True),
+    "linear_svm_flat": ("linear SVM (all tokens)", True),
+    "knn": ("k-NN (mean latent)", True),
+    "recon_mse": ("reconstruction MSE (test)", False),
+    "perplexity": ("codebook perplexity", True),
+    "codes_used": ("codes used (share)", True),
+    "fid": ("FID (ours)", False),
+    "is": ("IS (ours)", True),
+    "cas": ("CAS", True),
+    "stage1_s": ("stage 1 (s)", False),
+    "stage2_s": ("stage 2 (s)", False),
+}
+
+# Cited, not measured: Mathisen et al. (2024), arXiv:2408.16613, UWaveGestureLibraryAll, original UCR
+# splits, mean of 4 GPU runs, their feature extractor for FID / IS; and TimeVQVAE (Lee et al. 2023).
+ANCHORS: list[dict[str, Any]] = [
+    {"source": "Mathisen et al. 2024", "model": "naive VQ-VAE", "linear SVM": 0.405, "FID": 8.48, "IS": 2.13,
+     "CAS": 0.33, "stage 1 (s)": 1800},
+    {"source": "Mathisen et al. 2024", "model": "NC-VQVAE (VIbCReg, window warp)", "linear SVM": 0.733, "FID": 6.49,
+     "IS": 2.99, "CAS": 0.40, "stage 1 (s)": 4200},
+    {"source": "Lee et al. 2023", "model": "TimeVQVAE", "linear SVM": math.nan, "FID": 4.5, "IS": 3.2,
+     "CAS": 0.594, "stage 1 (s)": math.nan},
+]
+
+
+def anchors_table() -> pd.DataFrame:
+    """The cited numbers on UWaveGestureLibraryAll (NaN: not reported)."""
+    return pd.DataFrame(ANCHORS).set_index(["source", "model"])
+
+
+def method_label(method: str) -> str:
+    """``vqvae-naive`` -> "naive VQ-VAE"; ``nc-vqvae-vibcreg-window_warp`` -> "NC (vibcreg, window_warp)"."""
+    if method == NAIVE:
+        return "naive VQ-VAE"
+    parts = method.removeprefix("nc-vqvae-").split("-", 1)
+    return f"NC ({parts[0]}, {parts[1]})" if len(parts) == 2 else method
+
+
+def _probe(record: dict[str, Any], protocol: str, pooling: str) -> float:
+    return next((r["accuracy"] for r in record["stage1"]["probes"]
+                 if r["protocol"] == protocol and r["pooling"] == pooling), math.nan)
+
+
+def frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per record: ``dataset``, ``method``, ``seed`` and every column of :data:`METRICS`."""
+    rows = []
+    for record in records:
+        c, s1, s2 = record["config"], record["stage1"], record.get("stage2") or {}
+        rows.append({"dataset": c["dataset"], "method": c["method"], "profile": c["profile"], "seed": c["seed"],
+                     "linear_svm": _probe(record, "linear_svm", "mean"),
+                     "linear_svm_flat": _probe(record, "linear_svm", "flatten"),
+                     "knn": _probe(record, "knn", "mean"), "recon_mse": s1["recon_mse_test"],
+                     "perplexity": s1["codebook"]["perplexity"], "codes_used": s1["codebook"]["used"],
+                     "fid": s2.get("fid", math.nan), "is": s2.get("is", math.nan), "cas": s2.get("cas", math.nan),
+                     "stage1_s": record["timing"]["stage1_s"], "stage2_s": record["timing"]["stage2_s"] or math.nan})
+    columns = ["dataset", "method", "profile", "seed", *METRICS]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def load(root: str | Path) -> pd.DataFrame:
+    """:func:`frame` of every NC-VQVAE record under ``root`` (empty when there are none)."""
+    from sslts.vqvae.sweep import load_vqvae_records
+
+    return frame(load_vqvae_records(root))
+
+
+def _cell(values: pd.Series, digits: int) -> str:
+    values = values.dropna()
+    if values.empty:
+        return "–"
+    mean, _, low, high = mean_interval(values.to_numpy())
+    return f"{mean:.{digits}f}" if len(values) == 1 else f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def summary_table(data: pd.DataFrame, dataset: str, metrics: tuple[str, ...] = tuple(METRICS),
+                  digits: int = 3) -> pd.DataFrame:
+    """Mean [95 % t-interval over seeds] per method on ``dataset``; the naive VQ-VAE first."""
+    sub = data[data["dataset"] == dataset]
+    methods = sorted(sub["method"].unique(), key=lambda m: (m != NAIVE, m))
+    table = pd.DataFrame([{"method": method_label(m), "seeds": int((sub["method"] == m).sum()),
+                           **{METRICS[k][0]: _cell(sub.loc[sub["method"] == m, k], digits) for k in metrics}}
+                          for m in methods])
+    return table.set_index("method") if not table.empty else table
+
+
+def _pairs(data: pd.DataFrame, dataset: str, method: str, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    sub = data[data["dataset"] == dataset]
+    a = sub[sub["method"] == method].set_index("seed")[metric].dropna()
+    b = sub[sub["method"] == NAIVE].set_index("seed")[metric].dropna()
+    seeds = sorted(set(a.index) & set(b.index))
+    return a.loc[seeds].to_numpy(), b.loc[seeds].to_numpy()
+
+
+def paired_table(data: pd.DataFrame, dataset: str, metric: str = "linear_svm") -> pd.DataFrame:
+    """Each NC-VQVAE variant against the naive VQ-VAE on ``metric``: paired t-test over shared seeds."""
+    rows = []
+    for method in sorted(set(data.loc[data["dataset"] == dataset, "method"]) - {NAIVE}):
+        a, b = _pairs(data, dataset, method, metric)
+        if len(a) < 2:
+            continue
+        test = paired_test(a, b, test="t")
+        rows.append({"variant": method_label(method), "seeds": test.n, "mean difference": round(test.mean_difference, 4),
+                     "p": round(test.p_value, 4) if np.isfinite(test.p_value) else math.nan,
+                     "verdict": _word(test, METRICS[metric][1])})
+    return pd.DataFrame(rows).set_index("variant") if rows else pd.DataFrame()
+
+
+def _word(test: PairedTest, higher_better: bool) -> str:
+    if not np.isfinite(test.p_value) or not test.significant:
+        return "no significant difference"
+    better = (test.mean_difference > 0) == higher_better
+    return "better than naive" if better else "worse than naive"
+
+
+def verdict(data: pd.DataFrame, dataset: str, method: str, metric: str) -> str:
+    """One sentence: ``method`` against the naive VQ-VAE on ``metric`` (paired t-test over seeds)."""
+    a, b = _pairs(data, dataset, method, metric)
+    if len(a) < 2:
+        return f"{method_label(method)} vs naive VQ-VAE on {dataset}: fewer than two paired seeds, no test"
+    test = paired_test(a, b, test="t")
+    return test.sentence(method_label(method), "the naive VQ-VAE", METRICS[metric][0]) + f" on {dataset}"

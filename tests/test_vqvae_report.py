@@ -1,0 +1,59 @@
+"""The NC-VQVAE report layer: tables with intervals over seeds, paired tests, cited anchors kept apart."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sslts.report import vqvae as R
+
+
+def _record(method: str, seed: int, probe: float, fid: float, dataset: str = "toy") -> dict:
+    return {"kind": "vqvae", "config": {"dataset": dataset, "method": method, "profile": "cpu", "seed": seed},
+            "stage1": {"probes": [{"pooling": "mean", "protocol": "linear_svm", "accuracy": probe},
+                                  {"pooling": "mean", "protocol": "knn", "accuracy": probe - 0.1}],
+                       "recon_mse_test": 0.2, "codebook": {"perplexity": 20.0, "used": 1.0}},
+            "stage2": {"fid": fid, "is": 2.0, "cas": 0.5}, "timing": {"stage1_s": 10.0, "stage2_s": 5.0}}
+
+
+NC = "nc-vqvae-vibcreg-window_warp"
+RECORDS = ([_record(R.NAIVE, s, 0.40 + 0.01 * s, 8.0) for s in range(4)]
+           + [_record(NC, s, 0.70 + 0.01 * s + 0.002 * (s % 2), 6.0 + 0.1 * s) for s in range(4)])
+
+
+def test_frame_reads_probes_and_generation_scores():
+    data = R.frame(RECORDS)
+    assert len(data) == 8 and set(data["method"]) == {R.NAIVE, NC}
+    row = data[(data["method"] == NC) & (data["seed"] == 1)].iloc[0]
+    assert row["linear_svm"] == pytest.approx(0.712) and row["knn"] == pytest.approx(0.612)
+    assert math.isnan(row["linear_svm_flat"]) and row["fid"] == pytest.approx(6.1)
+
+
+def test_summary_table_gives_the_mean_and_t_interval_over_seeds():
+    table = R.summary_table(R.frame(RECORDS), "toy", metrics=("linear_svm",))
+    assert list(table.index) == ["naive VQ-VAE", "NC (vibcreg, window_warp)"] and table["seeds"].tolist() == [4, 4]
+    # naive: 0.40, 0.41, 0.42, 0.43 -> mean 0.415, std 0.0129, t(3) 3.182: half-width 0.0205
+    assert table.loc["naive VQ-VAE", "linear SVM (mean latent)"] == "0.415 [0.394, 0.436]"
+
+
+def test_paired_table_tests_each_variant_against_naive_over_shared_seeds():
+    data = R.frame(RECORDS + [_record(NC, 9, 0.9, 6.0)])  # seed 9 has no naive partner: left out
+    probe = R.paired_table(data, "toy", "linear_svm")
+    assert probe.loc["NC (vibcreg, window_warp)", "seeds"] == 4
+    assert probe.loc["NC (vibcreg, window_warp)", "mean difference"] == pytest.approx(0.301)
+    assert probe.loc["NC (vibcreg, window_warp)", "verdict"] == "better than naive"
+    fid = R.paired_table(data, "toy", "fid")  # lower FID is better
+    assert fid.loc["NC (vibcreg, window_warp)", "verdict"] == "better than naive"
+    assert "significantly higher linear SVM" in R.verdict(data, "toy", NC, "linear_svm")
+    assert "fewer than two paired seeds" in R.verdict(data, "other", NC, "linear_svm")
+
+
+def test_anchors_are_the_cited_numbers_and_empty_records_give_empty_tables(tmp_path):
+    anchors = R.anchors_table()
+    assert anchors.loc[("Mathisen et al. 2024", "naive VQ-VAE"), "linear SVM"] == 0.405
+    assert anchors.loc[("Mathisen et al. 2024", "NC-VQVAE (VIbCReg, window warp)"), "linear SVM"] == 0.733
+    assert np.isnan(anchors.loc[("Lee et al. 2023", "TimeVQVAE"), "linear SVM"])
+    assert R.load(tmp_path).empty and R.summary_table(R.load(tmp_path), "toy").empty
+    assert R.method_label("nc-vqvae-barlow_twins-slice_and_resize") == "NC (barlow_twins, slice_and_resize)"
