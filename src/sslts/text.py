@@ -29,6 +29,7 @@ import os
 import re
 import shutil
 import tempfile
+import warnings
 import zlib
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -200,7 +201,9 @@ def load_sentence_model() -> Any:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
-        from sentence_transformers import SentenceTransformer
+        with warnings.catch_warnings():  # tqdm.auto warns in a kernel without ipywidgets: no bars are shown
+            warnings.filterwarnings("ignore", message="IProgress not found")
+            from sentence_transformers import SentenceTransformer
     except ImportError as error:
         raise ImportError("the text tower needs sentence-transformers: pip install sentence-transformers") from error
     with contextlib.redirect_stderr(io.StringIO()):  # weight-loading progress bars

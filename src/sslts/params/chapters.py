@@ -319,3 +319,10 @@ CHAPTERS["ncvqvae"] = {
                            by_profile={"smoke": 1, "full": 100}),
     "device": Param(str, "auto", "compute device", pattern=r"auto|cpu|cuda(:\d+)?", check=_check_device),
 }
+
+
+# The cleaning chapter reads the committed records of `sslts cleaning`; it trains nothing.
+CHAPTERS["cleaning"] = {
+    "records": Param(str, "cleaning", "folder of the cleaning study's run records, under results/",
+                     pattern=r"[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*"),
+}
