@@ -105,3 +105,10 @@ def test_the_few_shot_table_averages_seeds_then_datasets_and_pairs_by_dataset_an
     test = RF.paired(frame, ["A", "B"], "vicreg", "minirocket", 2)
     assert test.n == 6 and test.effect == pytest.approx(1.0)  # VICReg ahead on every pair
     assert RF.best_ssl(frame, ["A", "B"], 5, ("vicreg", "simclr")) == "vicreg"
+
+
+def test_a_method_whose_pretraining_sees_every_label_has_no_few_shot_runs(tmp_path, monkeypatch):
+    monkeypatch.setattr(C, "series_length", lambda dataset: 100)
+    assert C.PRETRAINS_WITH_LABELS == ("ttt",)  # the joint classifier of test-time training
+    plan = list(F._tasks(["ttt", "simclr", "dtw"], ["Waves"], [0], tmp_path))
+    assert [t.method for t in plan] == ["simclr", "dtw"]

@@ -46,6 +46,9 @@ SUITE = ("uwave", "har", "ArticularyWordRecognition", "AtrialFibrillation", "Bas
 RUN_ORDER = ("AtrialFibrillation", "ERing", "BasicMotions", "Libras", "NATOPS", "uwave", "StandWalkJump",
              "ArticularyWordRecognition", "FingerMovements", "LSST", "PenDigits", "har")
 SSL_METHODS = tuple(SSL_REGISTRY)  # every registered method
+# Methods whose pre-training sees every training label (test-time training's joint classifier):
+# they have no label-scarce regime, so label-efficiency results leave them out.
+PRETRAINS_WITH_LABELS = tuple(m for m, cls in SSL_REGISTRY.items() if cls.needs_labels)
 METHODS = (*SSL_METHODS, "random_init")
 SEEDS = (0, 1, 2, 3, 4)
 SELECTION_SEED = 0

@@ -5,7 +5,9 @@ every training label, which is fair when every label is used, but not when only 
 label-scarce regime those labels would not exist. So the few-shot runs use **no choice made with
 labels**:
 
-- every SSL method (and the untrained encoder) at its paper's value (the first of its grid in
+- every SSL method whose pre-training sees no label (test-time training's joint classifier sees
+  every training label, so it has no few-shot regime and is left out), and the untrained encoder,
+  at its paper's value (the first of its grid in
   :data:`sslts.comparison.GRIDS`) and the encoder's own global average pool, pre-trained on the
   training series without labels, the same budget as the comparison;
 - the linear probe then sees only ``k`` labelled series per class (:data:`SHOTS`), a stratified,
@@ -26,7 +28,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from .baselines import BASELINE_METHODS, BaselineConfig
-from .comparison import GRIDS, _load, base_config, describe, run_one, selection
+from .comparison import GRIDS, PRETRAINS_WITH_LABELS, _load, base_config, describe, run_one, selection
 from .data import load_dataset
 from .engine import run_tasks
 from .experiment import ExperimentConfig
@@ -59,6 +61,8 @@ def config(method: str, dataset: str, seed: int) -> ExperimentConfig | BaselineC
 def _tasks(methods: list[str], datasets: list[str], seeds: list[int], out_dir: str | Path) -> Iterator[Any]:
     for dataset in datasets:
         for method in methods:
+            if method in PRETRAINS_WITH_LABELS:  # its pre-training would see every label
+                continue
             for seed in seeds:
                 task = config(method, dataset, seed)
                 if _load(out_dir, task) is None:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..comparison import GRIDS, METHODS, PROFILE, SKIPPED, SSL_METHODS, SUITE, chosen_config
+from ..comparison import GRIDS, METHODS, PRETRAINS_WITH_LABELS, PROFILE, SKIPPED, SSL_METHODS, SUITE, chosen_config
 from ..baselines import BASELINE_METHODS
 from ..results import config_hash, load_records
 from .stats import PairedTest, average_ranks, friedman, mean_interval, paired_test, verdict_word
@@ -236,8 +236,10 @@ def readout_counts(frame: pd.DataFrame) -> pd.DataFrame:
 
 def label_efficiency(frame: pd.DataFrame, datasets: list[str]) -> pd.DataFrame:
     """Mean accuracy over ``datasets`` (then seeds) per method and label fraction: the linear probe
-    on the chosen read-out for frozen encoders, the classifier itself for the baselines."""
-    keep = ((frame["method"].isin(METHODS) & (frame["protocol"] == "linear"))
+    on the chosen read-out for frozen encoders, the classifier itself for the baselines. Methods
+    whose pre-training saw every label (:data:`~sslts.comparison.PRETRAINS_WITH_LABELS`) are left out."""
+    keep = ((frame["method"].isin(METHODS) & ~frame["method"].isin(PRETRAINS_WITH_LABELS)
+             & (frame["protocol"] == "linear"))
             | (frame["method"].isin(BASELINE_METHODS) & (frame["protocol"] == "supervised")))
     sub = frame[keep & frame["dataset"].isin(datasets)]
     per_dataset = sub.groupby(["method", "label_fraction", "dataset"])["accuracy"].mean()

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..comparison import PRETRAINS_WITH_LABELS
 from ..fewshot import PROFILE
 from ..results import load_records
 from .comparison import LABELS, ORDER
@@ -26,8 +27,8 @@ def load(out_dir: str | Path) -> pd.DataFrame:
     rows = []
     for record in load_records(out_dir):
         config = record["config"]
-        if config.get("profile") != PROFILE:
-            continue
+        if config.get("profile") != PROFILE or config["method"] in PRETRAINS_WITH_LABELS:
+            continue  # (records of such a method, made before it was left out, are not few-shot results)
         for evaluation in record["evaluations"]:
             shots = evaluation.get("label_shots") or (ALL if evaluation["label_fraction"] == 1.0 else None)
             if shots is None:
