@@ -46,12 +46,13 @@ torch.Size([4, 3, 16])
 
 from __future__ import annotations
 
+from .window import WINDOW_WARP_RATIO, WINDOW_WARP_SCALE, window_warp
 from .ops import (
     BLOCKOUT_RATIO, CHANNEL_NOISE_FACTOR, CROP_RESIZE_RATIO, JITTER_SIGMA, MAGNITUDE_WARP_KNOTS,
     MAGNITUDE_WARP_SIGMA, PERMUTATION_MAX_SEGMENTS, RANDOM_CROP_RATIO, SCALING_SIGMA,
-    SMOOTHING_A_MAX, TIME_WARP_KNOTS, TIME_WARP_SIGMA, WINDOW_WARP_RATIO, WINDOW_WARP_SCALE, blockout,
+    SMOOTHING_A_MAX, TIME_WARP_KNOTS, TIME_WARP_SIGMA, blockout,
     channel_noise, crop_resize, jitter, magnitude_warp, negation, permutation, random_crop, scaling,
-    smoothing, time_flip, time_warp, window_warp,
+    smoothing, time_flip, time_warp,
 )
 from .pipeline import (
     AUGMENTATIONS, AugmentationStep, Compose, build_pipeline, default_generator, default_params,

@@ -18,9 +18,10 @@ from typing import Any
 
 import torch
 
+from .window import window_warp
 from .ops import (
     blockout, channel_noise, crop_resize, jitter, magnitude_warp, negation, permutation,
-    random_crop, scaling, smoothing, time_flip, time_warp, window_warp,
+    random_crop, scaling, smoothing, time_flip, time_warp,
 )
 from .primitives import _real, _window, check_batch
 from .spec import _parse_spec
