@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> dict:
     from sslts.atomic import atomic_write_json
     from sslts.report.full_profile import setting_label
     from sslts.evaluate import nested_svm_cv, parse_readout, readout, svm_probe
-    from sslts.experiment import load_pretrained
+    from sslts.pretrained import load_pretrained
     from sslts.provenance import device_description, environment, git_commit
     from sslts.results import load_records
 

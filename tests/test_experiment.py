@@ -188,7 +188,7 @@ def test_a_sweep_run_stopped_during_evaluation_does_not_pretrain_again(waves, tm
 
 def test_load_pretrained_gives_back_the_records_model(waves, tmp_path):
     from sslts.evaluate import embed
-    from sslts.experiment import load_pretrained
+    from sslts.pretrained import load_pretrained
 
     result = run_experiment(_config(finetune_epochs=0), progress=False, checkpoint_dir=tmp_path / "ckpt")
     loaded = load_pretrained(result.record, tmp_path / "ckpt")

@@ -190,12 +190,9 @@ def pretrain(
         y: ``(n,)`` integer labels of ``X``, only for methods with ``needs_labels`` (test-time
             training's joint classifier, the text tower of CLIP-style alignment); each batch's
             labels reach :meth:`~sslts.methods.SSLMethod.make_views`. Pass training labels only.
-        on_epoch_end: optional ``on_epoch_end(epochs_completed, method)``, called after each epoch
-            this call trains (after its checkpoint is saved), e.g. to evaluate the frozen encoder
-            part-way (``benchmarks/bench_time_to_accuracy.py``). It runs inside the loop's seeded
-            RNG fork, so the run stays bit-identical only if it leaves the weights, the train/eval
-            flags and the global RNG as it found them (:func:`sslts.evaluate.embed` does). Its
-            time counts in ``wall_time_s``.
+        on_epoch_end: optional ``on_epoch_end(epochs_completed, method)`` after each epoch trained
+            here (checkpoint saved), e.g. a part-way evaluation (bench_time_to_accuracy.py); the run
+            stays bit-identical if it leaves weights, train/eval flags and the global RNG as they were.
 
     Returns:
         :class:`TrainResult` with per-epoch histories, timing, throughput and memory.

@@ -370,10 +370,9 @@ def redundant_channels(corr, threshold: float = 0.95, names=None) -> list[tuple]
 def series_channel_correlation(X) -> np.ndarray:
     """Mean over series of the within-series Pearson correlation between channels ``(C, C)``.
 
-    Unlike :func:`channel_correlation`, which pools every series and so mixes levels that differ
-    between series (UCI HAR's gravity offset), this measures whether two channels move together
-    *within* a series, the shapes a convolution sees. A series with NaN or a constant channel is
-    left out of that pair's mean; a pair no series can measure is NaN (diagonal included)."""
+    Unlike :func:`channel_correlation` (pooled, so mixing levels that differ between series, such as
+    HAR's gravity offset), this asks whether two channels move together *within* a series. A series
+    with NaN or a constant channel is left out of that pair's mean; an unmeasurable pair is NaN."""
     X = _as_3d(X).astype(np.float64)
     Z = X - X.mean(axis=-1, keepdims=True)  # (n, C, L); NaN rows stay NaN
     norm = np.sqrt((Z ** 2).sum(axis=-1))  # (n, C)

@@ -60,41 +60,39 @@ def full_profile_overview(frame: pd.DataFrame, bars: dict[str, float], title: st
     return fig
 
 
-def label_efficiency_figure(table, title: str = "Accuracy against the share of training labels"):
-    """Lines of mean accuracy (rows: methods) against the label fraction (columns), log-scaled x."""
+def _accuracy_lines(table: pd.DataFrame, x: list[float], title: str, xlabel: str, ticks: tuple[list, list] | None,
+                    log: bool = False):
+    """Lines of mean accuracy (rows: methods) at ``x`` (one per column); baselines dashed and thicker."""
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    for method, row in table.iterrows():
-        baseline = method in ("MiniRocket", "supervised CNN", "1-NN DTW")
-        ax.plot([100 * f for f in row.index], row.to_numpy(), marker="o", label=method,
-                linestyle="--" if baseline else "-", linewidth=2.2 if baseline else 1.4)
-    ax.set_xscale("log")
-    ax.set_xticks([1, 5, 10, 100], ["1%", "5%", "10%", "100%"])
-    ax.set_xlabel("labelled training series (stratified, at least one per class)")
-    ax.set_ylabel("mean test accuracy")
-    ax.set_title(title)
-    ax.legend(fontsize=9, ncol=2, frameon=False)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
-
-
-def few_shot_figure(table: pd.DataFrame, title: str = "Accuracy with k labelled series per class"):
-    """Lines of mean accuracy (rows: methods) against the labelled series per class (columns: 1, 2,
-    5, ..., then "all"), evenly spaced; baselines dashed and thicker."""
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    x = np.arange(len(table.columns))
     for method, row in table.iterrows():
         baseline = method in ("MiniRocket", "supervised CNN", "1-NN DTW")
         ax.plot(x, row.to_numpy(dtype=float), marker="o", label=method,
                 linestyle="--" if baseline else "-", linewidth=2.2 if baseline else 1.4)
-    ax.set_xticks(x, [str(c) for c in table.columns])
-    ax.set_xlabel("labelled training series per class")
+    if log:
+        ax.set_xscale("log")
+    if ticks is not None:
+        ax.set_xticks(*ticks)
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("mean test accuracy")
     ax.set_title(title)
     ax.legend(fontsize=9, ncol=2, frameon=False)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def label_efficiency_figure(table, title: str = "Accuracy against the share of training labels"):
+    """Lines of mean accuracy (rows: methods) against the label fraction (columns), log-scaled x."""
+    return _accuracy_lines(table, [100 * f for f in table.columns], title,
+                           "labelled training series (stratified, at least one per class)",
+                           ([1, 5, 10, 100], ["1%", "5%", "10%", "100%"]), log=True)
+
+
+def few_shot_figure(table: pd.DataFrame, title: str = "Accuracy with k labelled series per class"):
+    """Lines of mean accuracy (rows: methods) against the labelled series per class (columns: 1, 2,
+    5, ..., then "all"), evenly spaced."""
+    x = list(range(len(table.columns)))
+    return _accuracy_lines(table, x, title, "labelled training series per class", (x, [str(c) for c in table.columns]))
 
 
 def suite_figure(means: pd.DataFrame, title: str = "Headline accuracy per dataset"):
