@@ -1,5 +1,5 @@
 """Command line: ``sslts run``, ``sslts book``, ``sslts params``, ``sslts fetch``, ``sslts sweep``,
-``sslts compare``, ``sslts cleaning``, ``sslts transfer``, ``sslts vqvae``.
+``sslts compare``, ``sslts cleaning``, ``sslts transfer``, ``sslts vqvae``, ``sslts dissect``.
 
 Every error a user can act on ends in one line starting with ``error:`` and exit status 2.
 """
@@ -104,6 +104,18 @@ def _parser() -> argparse.ArgumentParser:
                        help="local: one run at a time here; ray: each run a Ray task (this machine's cores, or --address)")
     vqvae.add_argument("--address", default=None, help="a Ray cluster to join (with --engine ray), e.g. auto")
 
+    dissect = sub.add_parser("dissect", help="run what the dissection chapter's seed table still lacks (resumable)")
+    dissect.add_argument("--datasets", default=None, help="default: uwave,har (sslts.dissection_sweep.DATASETS)")
+    dissect.add_argument("--methods", default=None,
+                         help="default: random_init,supervised,simclr,vicreg (sslts.dissection_sweep.ENCODERS)")
+    dissect.add_argument("--seeds", default="0,1,2,3,4")
+    dissect.add_argument("--out", default="results/dissection", help="record folder (default results/dissection)")
+    dissect.add_argument("--max-runs", type=int, default=None, help="stop after this many new runs")
+    dissect.add_argument("--no-progress", action="store_true")
+    dissect.add_argument("--engine", choices=("local", "ray"), default="local",
+                         help="local: one run at a time here; ray: each run a Ray task (this machine's cores, or --address)")
+    dissect.add_argument("--address", default=None, help="a Ray cluster to join (with --engine ray), e.g. auto")
+
     fetch = sub.add_parser("fetch", help="get, verify and cache datasets (e.g. before going offline)")
     fetch.add_argument("datasets", nargs="+")
     return parser
@@ -195,6 +207,16 @@ def main(argv: list[str] | None = None) -> int:
                 raise ParameterError(str(error)) from None
             done = run_vqvae_sweep(tasks, args.out, args.max_runs, engine=args.engine, address=args.address,
                                    progress=not args.no_progress)
+            print(f"{done} new records in {args.out}")
+        elif args.command == "dissect":
+            from .dissection_sweep import run_dissection_sweep, tasks
+
+            try:  # an unknown encoder fails here, before any run
+                planned = tasks(_names(args.datasets), _names(args.methods), _seeds(args.seeds))
+            except ValueError as error:
+                raise ParameterError(str(error)) from None
+            done = run_dissection_sweep(planned, args.out, args.max_runs, progress=not args.no_progress,
+                                        engine=args.engine, address=args.address)
             print(f"{done} new records in {args.out}")
         elif args.command == "params":
             from .params import describe

@@ -290,6 +290,8 @@ CHAPTERS["dissection"] = {
     "quantile": Param(float, 0.98, "a unit fires above this quantile of its activations", low=0.5, high=0.9999),
     "iou_threshold": Param(float, 0.04, "a unit detects its best concept above this IoU (Bau et al.: 0.04)",
                            low=0.0, high=1.0),
+    "records": Param(str, "dissection", "folder of the dissection sweep's run records (`sslts dissect`), under results/",
+                     pattern=r"[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*"),
 }
 
 

@@ -1,0 +1,87 @@
+"""Tables of the dissection sweep's records: detector units per concept type, over seeds.
+
+Reads the records of :mod:`sslts.dissection_sweep` (one per dataset, encoder and seed); every number
+is a count of units of the last convolution, averaged over the seeds present, with Student's t
+interval, and paired t-tests over seeds against the untrained encoder of the same seed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .stats import mean_interval, paired_test
+
+CONCEPT_TYPES = ["class", "phase", "channel", "band", "motion", "none"]
+KEYS = ["dataset", "method", "seed"]
+UNTRAINED = "random_init"
+
+
+def load(out_dir: str | Path) -> pd.DataFrame:
+    """One row per record: ``dataset, method, seed``, the units per concept type and ``detectors`` (all but none)."""
+    rows = []
+    for path in sorted(Path(out_dir).rglob("*.json")):
+        record = json.loads(path.read_text())
+        if record.get("kind") != "dissection":
+            continue
+        c = record["config"]
+        rows.append({"dataset": c["dataset"], "method": c["method"], "seed": c["seed"],
+                     **{t: record["counts"].get(t, 0) for t in CONCEPT_TYPES}})
+    frame = pd.DataFrame(rows, columns=KEYS + CONCEPT_TYPES)
+    frame["detectors"] = frame[CONCEPT_TYPES[:-1]].sum(axis=1)
+    return frame
+
+
+def inventory(frame: pd.DataFrame) -> pd.DataFrame:
+    """Seeds recorded per dataset (rows) and encoder (columns)."""
+    if frame.empty:
+        return pd.DataFrame()
+    return frame.groupby(["dataset", "method"]).size().rename("seeds").unstack("method").fillna(0).astype(int)
+
+
+def mean_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean units per concept type over seeds, indexed by ``(dataset, method)`` (for the stacked bars)."""
+    present = [t for t in CONCEPT_TYPES if frame[t].any()] or CONCEPT_TYPES
+    return frame.groupby(["dataset", "method"], sort=False)[present].mean()
+
+
+def interval_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """``mean ± half-width`` (95 % t interval over seeds) of units per concept type and of all detectors."""
+    columns = [t for t in CONCEPT_TYPES if frame[t].any()] + ["detectors"]
+    out = {}
+    for key, group in frame.groupby(["dataset", "method"], sort=False):
+        cells = {}
+        for column in columns:
+            mean, _, low, high = mean_interval(group[column].to_numpy())
+            cells[column] = f"{mean:.1f} ± {(high - low) / 2:.1f}"
+        cells["seeds"] = len(group)
+        out[key] = cells
+    table = pd.DataFrame.from_dict(out, orient="index")
+    table.index.names = ["dataset", "method"]
+    return table
+
+
+def against_untrained(frame: pd.DataFrame, column: str = "detectors") -> pd.DataFrame:
+    """Paired t-test over seeds of each trained encoder's ``column`` against the untrained encoder's."""
+    rows = []
+    for dataset, sub in frame.groupby("dataset", sort=False):
+        base = sub[sub["method"] == UNTRAINED].set_index("seed")[column]
+        for method, group in sub[sub["method"] != UNTRAINED].groupby("method", sort=False):
+            paired = group.set_index("seed")[column].to_frame("trained").join(base.rename("untrained"), how="inner")
+            if len(paired) < 2:
+                continue
+            test = paired_test(paired["trained"].to_numpy(float), paired["untrained"].to_numpy(float), test="t")
+            rows.append({"dataset": dataset, "method": method, "seeds": test.n,
+                         "difference": round(test.mean_difference, 1),
+                         "p": np.nan if not np.isfinite(test.p_value) else round(test.p_value, 4),
+                         "verdict": _verdict(test)})
+    return pd.DataFrame(rows, columns=["dataset", "method", "seeds", "difference", "p", "verdict"])
+
+
+def _verdict(test) -> str:
+    if not np.isfinite(test.p_value) or not test.significant:
+        return "no significant difference"
+    return "more than untrained" if test.mean_difference > 0 else "fewer than untrained"

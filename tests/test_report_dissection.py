@@ -1,0 +1,49 @@
+"""The dissection tables: counts from records, intervals over seeds and paired tests, on hand-made records."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sslts.report import dissection as R
+
+
+def _write(root, dataset, method, seed, counts):
+    path = root / dataset / f"{method}-s{seed}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"kind": "dissection", "config": {"dataset": dataset, "method": method, "seed": seed},
+                                "counts": counts}))
+
+
+@pytest.fixture
+def records(tmp_path):
+    for seed, (cls, phase) in enumerate([(10, 2), (12, 2), (14, 2)]):
+        _write(tmp_path, "uwave", "simclr", seed, {"class": cls, "phase": phase, "none": 128 - cls - phase})
+        _write(tmp_path, "uwave", "random_init", seed, {"class": 5 + seed, "none": 123 - seed})
+    (tmp_path / "other.json").write_text(json.dumps({"kind": "transfer", "config": {}}))  # skipped
+    return tmp_path
+
+
+def test_counts_and_detectors_per_record(records):
+    frame = R.load(records)
+    assert len(frame) == 6 and set(frame["method"]) == {"simclr", "random_init"}
+    row = frame[(frame["method"] == "simclr") & (frame["seed"] == 1)].iloc[0]
+    assert (row["class"], row["phase"], row["band"], row["detectors"], row["none"]) == (12, 2, 0, 14, 114)
+    assert R.inventory(frame).loc["uwave", "simclr"] == 3
+
+
+def test_interval_of_the_mean_over_seeds(records):
+    table = R.interval_table(R.load(records))
+    # class units 10, 12, 14: mean 12, std 2, t(0.975, 2) = 4.303, half-width 4.303 * 2 / sqrt(3) = 4.97
+    assert table.loc[("uwave", "simclr"), "class"] == "12.0 ± 5.0"
+    assert table.loc[("uwave", "simclr"), "phase"] == "2.0 ± 0.0"
+    assert list(table.columns) == ["class", "phase", "none", "detectors", "seeds"]  # empty types left out
+
+
+def test_paired_t_test_against_the_untrained_encoder_of_the_same_seed(records):
+    tests = R.against_untrained(R.load(records), "class")
+    row = tests.iloc[0]
+    # differences 10-5, 12-6, 14-7 = 5, 6, 7: mean 6, t = 6 / (1 / sqrt(3)) = 10.39 on 2 df, p = 0.0091
+    assert (row["method"], row["seeds"], row["difference"]) == ("simclr", 3, 6.0)
+    assert row["p"] == pytest.approx(0.0091, abs=1e-4) and row["verdict"] == "more than untrained"
