@@ -144,3 +144,55 @@ def verdict(data: pd.DataFrame, dataset: str, method: str, metric: str) -> str:
         return f"{method_label(method)} vs naive VQ-VAE on {dataset}: fewer than two paired seeds, no test"
     test = paired_test(a, b, test="t")
     return test.sentence(method_label(method), "the naive VQ-VAE", METRICS[metric][0]) + f" on {dataset}"
+
+
+# The questions the chapter answers: does the SSL branch help the tokens (probe), generation, or both?
+VERDICT_METRICS = ("linear_svm", "fid", "is", "cas")
+
+
+def verdict_grid(data: pd.DataFrame, metrics: tuple[str, ...] = VERDICT_METRICS) -> pd.DataFrame:
+    """Per dataset and NC variant, each metric against the naive VQ-VAE: ``+0.123 (better)`` etc.
+
+    The word is that of :func:`paired_table` (paired t-test over the seeds both have, alpha 0.05),
+    shortened to better / worse / n.s.; "–" where fewer than two seeds pair up.
+    """
+    short = {"better than naive": "better", "worse than naive": "worse", "no significant difference": "n.s."}
+    rows = []
+    for dataset in dict.fromkeys(data["dataset"]):
+        for method in sorted(set(data.loc[data["dataset"] == dataset, "method"]) - {NAIVE}):
+            row = {"dataset": dataset, "variant": method_label(method)}
+            for metric in metrics:
+                a, b = _pairs(data, dataset, method, metric)
+                if len(a) < 2:
+                    row[METRICS[metric][0]] = "–"
+                    continue
+                test = paired_test(a, b, test="t")
+                row[METRICS[metric][0]] = f"{test.mean_difference:+.3f} ({short[_word(test, METRICS[metric][1])]})"
+            rows.append(row)
+    return pd.DataFrame(rows).set_index(["dataset", "variant"]) if rows else pd.DataFrame()
+
+
+def answer(grid: pd.DataFrame, probe: str = METRICS["linear_svm"][0],
+           generation: tuple[str, ...] = (METRICS["fid"][0], METRICS["cas"][0])) -> str:
+    """Sentences glued from :func:`verdict_grid`: where the SSL branch helps the probe, generation, both, neither."""
+    if grid.empty:
+        return "No dataset has paired naive and NC-VQVAE seeds yet."
+
+    def where(word: str, columns: tuple[str, ...]) -> list[str]:
+        hits = grid[[any(f"({word})" in str(grid.loc[i, c]) for c in columns) for i in grid.index]]
+        return [f"{d} ({v})" for d, v in hits.index]
+
+    grid = grid[grid[probe] != "–"]  # cells with at least two paired seeds
+    if grid.empty:
+        return "No dataset has two paired seeds of naive and NC-VQVAE yet."
+    total = len(grid)
+    probe_better, probe_worse = where("better", (probe,)), where("worse", (probe,))
+    gen_better, gen_worse = where("better", generation), where("worse", generation)
+    both = sorted(set(probe_better) & set(gen_better))
+    out = [f"Of {total} dataset × variant cells with paired seeds, the SSL branch significantly improves the linear probe in "
+           f"{len(probe_better)} and harms it in {len(probe_worse)}"
+           + (f" ({', '.join(probe_worse)})" if probe_worse else "") + ".",
+           f"Generation ({' or '.join(generation)}) is significantly better in {len(gen_better)} cells and worse in "
+           f"{len(gen_worse)}" + (f" ({', '.join(gen_worse)})" if gen_worse else "") + ".",
+           f"Both improve together in {len(both)}" + (f": {', '.join(both)}" if both else "") + "."]
+    return " ".join(out)
