@@ -56,3 +56,23 @@ def test_concepts_at_the_feature_maps_resolution():
     assert masks[("band", "high")][1].all()
     assert masks[("band", "low")][0, :3].all()
     assert masks[("motion", "rest")][0, -2:].all()  # the flat second half of series 0 is at rest
+
+
+def test_block_maps_end_at_each_block_and_the_last_is_the_encoders_feature_map():
+    import torch
+
+    from sslts.encoders import CNNEncoder
+    from sslts.evaluate.dissection import block_maps
+    from sslts.evaluate.readouts import feature_maps
+
+    torch.manual_seed(0)
+    encoder = CNNEncoder(2, channels=(4, 6, 8))
+    X = np.random.default_rng(0).normal(size=(5, 2, 40)).astype(np.float32)
+    # Each block: conv (k=8, pad 4) adds a step, then the pool (k=2, s=2, pad 1) halves: 40 -> 21 -> 12 -> 7.
+    assert [block_maps(encoder, X, b).shape for b in (1, 2, 3)] == [(5, 4, 21), (5, 6, 12), (5, 8, 7)]
+    np.testing.assert_array_equal(block_maps(encoder, X, 3), feature_maps(encoder, X).numpy())
+    assert encoder.training  # given back in its mode
+    with pytest.raises(ValueError, match="block must be in 1..3"):
+        block_maps(encoder, X, 4)
+    with pytest.raises(TypeError, match="no convolution blocks"):
+        block_maps(torch.nn.Linear(2, 2), X, 1)

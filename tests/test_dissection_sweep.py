@@ -29,10 +29,12 @@ def test_records_hold_every_unit_resume_and_repeat_exactly(tmp_path, waves, one_
     for task in planned:
         record = json.loads(task.path(tmp_path).read_text())
         assert record["kind"] == "dissection" and record["config"]["method"] == task.method
-        units = record["units"]
-        assert len(units) == record["data"]["units"] == sum(record["counts"].values())
+        assert [layer["block"] for layer in record["layers"]] == [2, 3]
+        for layer, units_expected in zip(record["layers"], (64, 128)):  # the CNN's blocks 2 and 3
+            units = layer["units"]
+            assert len(units) == units_expected == sum(layer["counts"].values())
+            assert all(u["detector"] == (u["iou"] > task.iou_threshold) for u in units)
         assert record["data"]["train_shape"] == [40, 2, 32]  # the training split only
-        assert all(u["detector"] == (u["iou"] > task.iou_threshold) for u in units)
     again = run_one(planned[2], tmp_path / "again")
     first = json.loads(planned[2].path(tmp_path).read_text())
-    assert again["units"] == first["units"]
+    assert again["layers"] == first["layers"]

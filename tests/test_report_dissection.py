@@ -10,10 +10,12 @@ from sslts.report import dissection as R
 
 
 def _write(root, dataset, method, seed, counts):
+    """A record whose block 3 has ``counts`` and whose block 2 has every unit a phase detector."""
     path = root / dataset / f"{method}-s{seed}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
+    layers = [{"block": 2, "counts": {"phase": 64}}, {"block": 3, "counts": counts}]
     path.write_text(json.dumps({"kind": "dissection", "config": {"dataset": dataset, "method": method, "seed": seed},
-                                "counts": counts}))
+                                "layers": layers}))
 
 
 @pytest.fixture
@@ -25,16 +27,20 @@ def records(tmp_path):
     return tmp_path
 
 
-def test_counts_and_detectors_per_record(records):
+def test_counts_and_detectors_per_record_and_block(records):
     frame = R.load(records)
-    assert len(frame) == 6 and set(frame["method"]) == {"simclr", "random_init"}
+    assert len(frame) == 12 and set(frame["method"]) == {"simclr", "random_init"}
+    frame = R.last_block(frame)
+    assert len(frame) == 6 and set(frame["block"]) == {3}
     row = frame[(frame["method"] == "simclr") & (frame["seed"] == 1)].iloc[0]
     assert (row["class"], row["phase"], row["band"], row["detectors"], row["none"]) == (12, 2, 0, 14, 114)
     assert R.inventory(frame).loc["uwave", "simclr"] == 3
 
 
 def test_interval_of_the_mean_over_seeds(records):
-    table = R.interval_table(R.load(records))
+    with pytest.raises(ValueError, match="rows of one block"):
+        R.interval_table(R.load(records))
+    table = R.interval_table(R.last_block(R.load(records)))
     # class units 10, 12, 14: mean 12, std 2, t(0.975, 2) = 4.303, half-width 4.303 * 2 / sqrt(3) = 4.97
     assert table.loc[("uwave", "simclr"), "class"] == "12.0 ± 5.0"
     assert table.loc[("uwave", "simclr"), "phase"] == "2.0 ± 0.0"
@@ -42,8 +48,15 @@ def test_interval_of_the_mean_over_seeds(records):
 
 
 def test_paired_t_test_against_the_untrained_encoder_of_the_same_seed(records):
-    tests = R.against_untrained(R.load(records), "class")
+    tests = R.against_untrained(R.last_block(R.load(records)), "class")
     row = tests.iloc[0]
     # differences 10-5, 12-6, 14-7 = 5, 6, 7: mean 6, t = 6 / (1 / sqrt(3)) = 10.39 on 2 df, p = 0.0091
     assert (row["method"], row["seeds"], row["difference"]) == ("simclr", 3, 6.0)
     assert row["p"] == pytest.approx(0.0091, abs=1e-4) and row["verdict"] == "more than untrained"
+
+
+def test_shares_by_depth(records):
+    table = R.by_depth(R.load(records))
+    assert table.loc[("simclr", 2), "phase"] == 100.0 and table.loc[("simclr", 2), "class"] == 0.0
+    # block 3 of simclr: class 10, 12, 14 of 128 units -> mean share 100 * 12 / 128 = 9.4 %
+    assert table.loc[("simclr", 3), "class"] == pytest.approx(9.4)

@@ -3,9 +3,9 @@
 The dissection chapter dissects one seed's encoders in its own build (and shows their units on real
 series); this sweep makes the records behind its seed-averaged table. Each run trains one encoder as
 :func:`sslts.chapters.dissection.trained_encoder` does (the method's full-profile settings, a
-CPU-sized pre-training budget), dissects the last convolution on the *training* series
-(:mod:`sslts.evaluate.dissection`) and writes every unit's best concept and IoU, with the detector
-counts per concept type, to ``results/dissection/dissect/<dataset>/`` (atomically; a finished run is
+CPU-sized pre-training budget), dissects the last two convolution blocks on the *training* series
+(:mod:`sslts.evaluate.dissection`; Bau et al. compare layers too: do concepts change with depth?)
+and writes every unit's best concept and IoU, with the detector counts per concept type, to ``results/dissection/dissect/<dataset>/`` (atomically; a finished run is
 skipped, so a stopped sweep resumes). No test series is used.
 
 Budget (:data:`SETTINGS`): 20,000 series passes of pre-training (the transfer experiment's budget),
@@ -24,12 +24,11 @@ from typing import Any
 
 from .chapters.dissection import SUPERVISED, trained_encoder
 from .engine import run_tasks
-from .evaluate.dissection import DETECTOR_IOU, TOP_QUANTILE, concept_masks, detector_counts, dissect
-from .evaluate.readouts import feature_maps
+from .evaluate.dissection import DETECTOR_IOU, TOP_QUANTILE, block_maps, concept_masks, detector_counts, dissect
 from .provenance import data_checksums, environment
 from .results import record_path, write_record
 
-__all__ = ["DATASETS", "ENCODERS", "OUT_DIR", "SEEDS", "SETTINGS", "DissectionTask", "run_dissection_sweep", "tasks"]
+__all__ = ["BLOCKS", "DATASETS", "ENCODERS", "OUT_DIR", "SEEDS", "SETTINGS", "DissectionTask", "run_dissection_sweep", "tasks"]
 
 DATASETS = ("uwave", "har")
 # The report's two methods, the untrained encoder and the supervised CNN (the chapter's defaults).
@@ -37,6 +36,7 @@ ENCODERS = ("random_init", SUPERVISED, "simclr", "vicreg")
 SEEDS = (0, 1, 2, 3, 4)
 SETTINGS = {"pretrain_budget": 20_000, "supervised_epochs": 30, "max_train": 1_000,
             "quantile": TOP_QUANTILE, "iou_threshold": DETECTOR_IOU}
+BLOCKS = (2, 3)  # the CNN's last two convolution blocks (64 and 128 units)
 OUT_DIR = "results/dissection"
 RECORD_KIND = "dissection"
 
@@ -53,10 +53,12 @@ class DissectionTask:
     max_train: int = SETTINGS["max_train"]
     quantile: float = SETTINGS["quantile"]
     iou_threshold: float = SETTINGS["iou_threshold"]
+    blocks: tuple[int, ...] = BLOCKS
 
     def record_config(self) -> dict[str, Any]:
         """The record's ``config`` (its path follows from it): the method settings are the full profile's."""
-        return {**asdict(self), "encoder": "cnn", "profile": "dissect", "method_profile": "full"}
+        return {**asdict(self), "blocks": list(self.blocks), "encoder": "cnn", "profile": "dissect",
+                "method_profile": "full"}
 
     def path(self, out_dir: str | Path) -> Path:
         return record_path(out_dir, self.record_config())
@@ -86,16 +88,18 @@ def run_one(task: DissectionTask, out_dir: str | Path) -> dict[str, Any]:
          "supervised_epochs": task.supervised_epochs}
     encoder, X, train = trained_encoder(task.method, task.dataset, P)
     trained_s = time.perf_counter() - started
-    maps = feature_maps(encoder, X).numpy()                              # (N, U, L')
-    concepts = concept_masks(X, train.y, maps.shape[-1], list(train.class_names))
-    rows = dissect(maps, concepts, task.quantile, task.iou_threshold)
+    layers = []
+    for block in task.blocks:
+        maps = block_maps(encoder, X, block)                             # (N, U, L')
+        concepts = concept_masks(X, train.y, maps.shape[-1], list(train.class_names))
+        rows = dissect(maps, concepts, task.quantile, task.iou_threshold)
+        layers.append({"block": block, "units": rows, "counts": detector_counts(rows),
+                       "feature_steps": int(maps.shape[-1]), "concepts": len(concepts)})
     record = {
         "kind": RECORD_KIND,
         "config": task.record_config(),
-        "units": rows,
-        "counts": detector_counts(rows),
-        "data": {"train_shape": list(X.shape), "feature_steps": int(maps.shape[-1]), "units": int(maps.shape[1]),
-                 "concepts": len(concepts), "sha256": data_checksums(train)},
+        "layers": layers,
+        "data": {"train_shape": list(X.shape), "sha256": data_checksums(train)},
         "timing": {"train_s": round(trained_s, 2), "dissect_s": round(time.perf_counter() - started - trained_s, 2)},
         "started_at": started_at,
         **environment(),
@@ -105,8 +109,10 @@ def run_one(task: DissectionTask, out_dir: str | Path) -> dict[str, Any]:
 
 
 def describe(task: DissectionTask, record: dict[str, Any], seconds: float) -> str:
-    counts = {k: v for k, v in sorted(record["counts"].items()) if k != "none"}
-    return f"[dissection] {task.method} on {task.dataset}, seed {task.seed}: detectors {counts} ({seconds:.0f} s)"
+    last = record["layers"][-1]
+    counts = {k: v for k, v in sorted(last["counts"].items()) if k != "none"}
+    return (f"[dissection] {task.method} on {task.dataset}, seed {task.seed}: block {last['block']} detectors "
+            f"{counts} ({seconds:.0f} s)")
 
 
 def run_dissection_sweep(planned: list[DissectionTask], out_dir: str | Path = OUT_DIR, max_runs: int | None = None,

@@ -151,6 +151,35 @@ def dissect(activations: np.ndarray, concepts: dict[tuple[str, str], np.ndarray]
     return rows
 
 
+def block_maps(encoder: torch.nn.Module, X: np.ndarray, block: int, batch_size: int = 256) -> np.ndarray:
+    """The feature maps ``(N, U, L')`` after the first ``block`` convolution blocks of a CNN encoder.
+
+    ``block`` counts :class:`~sslts.encoders.CNNEncoder`'s blocks (conv, norm, ReLU, pool) from 1;
+    its last block gives the map :func:`sslts.evaluate.readouts.feature_maps` reads. The encoder is
+    run in eval mode and given back in its former mode.
+
+    Raises:
+        TypeError: an encoder without ``blocks`` of pooled convolutions. ValueError: no such block.
+    """
+    blocks = getattr(encoder, "blocks", None)
+    ends = [i for i, m in enumerate(blocks or ()) if isinstance(m, torch.nn.MaxPool1d)]
+    if not ends:
+        raise TypeError(f"{type(encoder).__name__} has no convolution blocks to dissect; use the CNN encoder")
+    if not 1 <= block <= len(ends):
+        raise ValueError(f"block must be in 1..{len(ends)}, got {block}")
+    head = blocks[:ends[block - 1] + 1]
+    device = next(encoder.parameters()).device
+    was_training = encoder.training
+    encoder.eval()
+    try:
+        with torch.no_grad():
+            maps = [head(torch.from_numpy(np.ascontiguousarray(X[i:i + batch_size], dtype=np.float32)).to(device))
+                    .cpu().numpy() for i in range(0, len(X), batch_size)]
+    finally:
+        encoder.train(was_training)
+    return np.concatenate(maps)
+
+
 def detector_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
     """How many units detect each concept type (``none`` for units below the threshold)."""
     counts: dict[str, int] = {}

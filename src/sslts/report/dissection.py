@@ -1,8 +1,9 @@
 """Tables of the dissection sweep's records: detector units per concept type, over seeds.
 
-Reads the records of :mod:`sslts.dissection_sweep` (one per dataset, encoder and seed); every number
-is a count of units of the last convolution, averaged over the seeds present, with Student's t
-interval, and paired t-tests over seeds against the untrained encoder of the same seed.
+Reads the records of :mod:`sslts.dissection_sweep` (one per dataset, encoder and seed, each with the
+dissection of two convolution blocks); every number is a count of units of one block, averaged over
+the seeds present, with Student's t interval, and paired t-tests over seeds against the untrained
+encoder of the same seed.
 """
 
 from __future__ import annotations
@@ -16,20 +17,22 @@ import pandas as pd
 from .stats import mean_interval, paired_test
 
 CONCEPT_TYPES = ["class", "phase", "channel", "band", "motion", "none"]
-KEYS = ["dataset", "method", "seed"]
+KEYS = ["dataset", "method", "seed", "block"]
 UNTRAINED = "random_init"
 
 
 def load(out_dir: str | Path) -> pd.DataFrame:
-    """One row per record: ``dataset, method, seed``, the units per concept type and ``detectors`` (all but none)."""
+    """One row per record and block: ``dataset, method, seed, block``, the units per concept type and
+    ``detectors`` (all but none)."""
     rows = []
     for path in sorted(Path(out_dir).rglob("*.json")):
         record = json.loads(path.read_text())
         if record.get("kind") != "dissection":
             continue
         c = record["config"]
-        rows.append({"dataset": c["dataset"], "method": c["method"], "seed": c["seed"],
-                     **{t: record["counts"].get(t, 0) for t in CONCEPT_TYPES}})
+        for layer in record["layers"]:
+            rows.append({"dataset": c["dataset"], "method": c["method"], "seed": c["seed"], "block": layer["block"],
+                         **{t: layer["counts"].get(t, 0) for t in CONCEPT_TYPES}})
     frame = pd.DataFrame(rows, columns=KEYS + CONCEPT_TYPES)
     frame["detectors"] = frame[CONCEPT_TYPES[:-1]].sum(axis=1)
     return frame
@@ -39,17 +42,39 @@ def inventory(frame: pd.DataFrame) -> pd.DataFrame:
     """Seeds recorded per dataset (rows) and encoder (columns)."""
     if frame.empty:
         return pd.DataFrame()
-    return frame.groupby(["dataset", "method"]).size().rename("seeds").unstack("method").fillna(0).astype(int)
+    seeds = frame.drop_duplicates(["dataset", "method", "seed"]).groupby(["dataset", "method"]).size()
+    return seeds.rename("seeds").unstack("method").fillna(0).astype(int)
+
+
+def last_block(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the deepest block dissected (the last convolution)."""
+    return frame[frame["block"] == frame["block"].max()] if not frame.empty else frame
+
+
+def by_depth(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean share of units (%) per concept type, by block and encoder, over datasets and seeds: do concepts change with depth?"""
+    types = [t for t in CONCEPT_TYPES if frame[t].any()]
+    shares = frame[types].div(frame[types].sum(axis=1), axis=0) * 100
+    table = pd.concat([frame[["method", "block"]], shares], axis=1).groupby(["method", "block"], sort=False).mean()
+    return table.round(1)
+
+
+def _one_block(frame: pd.DataFrame) -> None:
+    if frame["block"].nunique() > 1:
+        raise ValueError(f"expected the rows of one block, got blocks {sorted(frame['block'].unique())}; "
+                         "select one, e.g. with last_block(frame)")
 
 
 def mean_counts(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mean units per concept type over seeds, indexed by ``(dataset, method)`` (for the stacked bars)."""
+    """Mean units per concept type over seeds, indexed by ``(dataset, method)`` (for the stacked bars); one block."""
+    _one_block(frame)
     present = [t for t in CONCEPT_TYPES if frame[t].any()] or CONCEPT_TYPES
     return frame.groupby(["dataset", "method"], sort=False)[present].mean()
 
 
 def interval_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """``mean ± half-width`` (95 % t interval over seeds) of units per concept type and of all detectors."""
+    """``mean ± half-width`` (95 % t interval over seeds) of units per concept type and of all detectors; one block."""
+    _one_block(frame)
     columns = [t for t in CONCEPT_TYPES if frame[t].any()] + ["detectors"]
     out = {}
     for key, group in frame.groupby(["dataset", "method"], sort=False):
@@ -65,7 +90,8 @@ def interval_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def against_untrained(frame: pd.DataFrame, column: str = "detectors") -> pd.DataFrame:
-    """Paired t-test over seeds of each trained encoder's ``column`` against the untrained encoder's."""
+    """Paired t-test over seeds of each trained encoder's ``column`` against the untrained encoder's; one block."""
+    _one_block(frame)
     rows = []
     for dataset, sub in frame.groupby("dataset", sort=False):
         base = sub[sub["method"] == UNTRAINED].set_index("seed")[column]

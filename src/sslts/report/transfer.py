@@ -119,9 +119,9 @@ def _paired(frame: pd.DataFrame, target: str, protocol: str, budget: float, a: t
 
 
 def verdict(test: PairedTest | None) -> str:
-    """``"positive"``, ``"negative"``, ``"no significant difference"`` or ``"not run"``."""
+    """``"positive"``, ``"negative"``, ``"no significant difference"`` or ``"untested"`` (fewer than 2 paired seeds)."""
     if test is None:
-        return "not run"
+        return "untested"
     if not test.significant:
         return "no significant difference"
     return "positive" if test.mean_difference > 0 else "negative"
