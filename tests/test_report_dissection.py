@@ -60,3 +60,10 @@ def test_shares_by_depth(records):
     assert table.loc[("simclr", 2), "phase"] == 100.0 and table.loc[("simclr", 2), "class"] == 0.0
     # block 3 of simclr: class 10, 12, 14 of 128 units -> mean share 100 * 12 / 128 = 9.4 %
     assert table.loc[("simclr", 3), "class"] == pytest.approx(9.4)
+
+
+def test_shift_sentences_name_only_significant_differences(records):
+    lines = R.shift_sentences(R.last_block(R.load(records)))
+    # class: +6 units (p = 0.0091); phase: simclr 2 against 0, 0, 0... the untrained has no phase units,
+    # so the differences are 2, 2, 2: constant, t-test p = NaN -> not called significant.
+    assert lines == ["On uwave, simclr against the untrained encoder: class +6.0 units (p = 0.0091)."]

@@ -111,3 +111,20 @@ def _verdict(test) -> str:
     if not np.isfinite(test.p_value) or not test.significant:
         return "no significant difference"
     return "more than untrained" if test.mean_difference > 0 else "fewer than untrained"
+
+
+def shift_sentences(frame: pd.DataFrame, types: tuple[str, ...] = ("class", "channel", "phase")) -> list[str]:
+    """Per dataset and trained encoder, how its units' concept types differ from the untrained encoder's.
+
+    One sentence each, naming the significant differences (paired t-test over seeds, alpha 0.05) with
+    their mean and p-value, or saying there are none; one block.
+    """
+    tests = {t: against_untrained(frame, t).set_index(["dataset", "method"]) for t in types if t in frame}
+    keys = next(iter(tests.values())).index if tests else []
+    lines = []
+    for dataset, method in keys:
+        parts = [f"{t} {row['difference']:+.1f} units (p = {row['p']:.2g})" for t, table in tests.items()
+                 for row in [table.loc[(dataset, method)]] if row["verdict"] != "no significant difference"]
+        lines.append(f"On {dataset}, {method} against the untrained encoder: "
+                     + (", ".join(parts) if parts else "no significant difference in any concept type") + ".")
+    return lines
