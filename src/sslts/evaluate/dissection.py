@@ -34,6 +34,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .readouts import feature_maps
+
 DETECTOR_IOU = 0.04  # Bau et al.'s threshold
 TOP_QUANTILE = 0.98
 
@@ -167,17 +169,7 @@ def block_maps(encoder: torch.nn.Module, X: np.ndarray, block: int, batch_size: 
         raise TypeError(f"{type(encoder).__name__} has no convolution blocks to dissect; use the CNN encoder")
     if not 1 <= block <= len(ends):
         raise ValueError(f"block must be in 1..{len(ends)}, got {block}")
-    head = blocks[:ends[block - 1] + 1]
-    device = next(encoder.parameters()).device
-    was_training = encoder.training
-    encoder.eval()
-    try:
-        with torch.no_grad():
-            maps = [head(torch.from_numpy(np.ascontiguousarray(X[i:i + batch_size], dtype=np.float32)).to(device))
-                    .cpu().numpy() for i in range(0, len(X), batch_size)]
-    finally:
-        encoder.train(was_training)
-    return np.concatenate(maps)
+    return feature_maps(encoder, X, batch_size, through=blocks[:ends[block - 1] + 1]).numpy()
 
 
 def detector_counts(rows: list[dict[str, Any]]) -> dict[str, int]:

@@ -16,6 +16,7 @@ concatenate, e.g. ``"bins4-max+avg"``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -95,16 +96,18 @@ def nested_svm_cv(z: np.ndarray, y: np.ndarray, seed: int = 0, folds: int = 5, r
 COMPARISON_READOUTS: tuple[str, ...] = ("avg", "max", "bins4-avg", "bins4-max", "bins8-avg", "bins8-max")
 
 
-def feature_maps(model: torch.nn.Module, X: np.ndarray, batch_size: int = 256) -> Tensor:
+def feature_maps(model: torch.nn.Module, X: np.ndarray, batch_size: int = 256,
+                 through: Callable[[Tensor], Tensor] | None = None) -> Tensor:
     """The frozen feature maps ``(n, D', L')`` of series ``X`` ``(n, C, L)``, on the CPU.
 
     ``model`` is an SSL method (its ``feature_map``) or a bare convolutional encoder (its
     ``features``); it is put in eval mode for the call and given back in its former mode.
+    ``through`` reads another map of the model instead (e.g. a prefix of its blocks).
 
     Raises:
         TypeError: if the model has neither (e.g. the patch Transformer, which has no time axis to pool).
     """
-    fn = getattr(model, "feature_map", None) or getattr(model, "features", None)
+    fn = through or getattr(model, "feature_map", None) or getattr(model, "features", None)
     if fn is None:
         raise TypeError(f"{type(model).__name__} has no feature map to read out; use a convolutional encoder")
     device = next(model.parameters()).device
