@@ -38,3 +38,13 @@ def test_records_hold_every_unit_resume_and_repeat_exactly(tmp_path, waves, one_
     again = run_one(planned[2], tmp_path / "again")
     first = json.loads(planned[2].path(tmp_path).read_text())
     assert again["layers"] == first["layers"]
+
+
+def test_the_command_refuses_an_unknown_dataset_in_one_line_before_any_run(tmp_path, data_env, capsys):
+    from sslts.cli import main
+
+    out = tmp_path / "records"
+    assert main(["dissect", "--datasets", "nosuch", "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: Unknown dataset 'nosuch'") and "Traceback" not in err
+    assert not out.exists()  # nothing written

@@ -215,6 +215,10 @@ def main(argv: list[str] | None = None) -> int:
                 planned = tasks(_names(args.datasets), _names(args.methods), _seeds(args.seeds))
             except ValueError as error:
                 raise ParameterError(str(error)) from None
+            from .data import load_dataset
+
+            for name in dict.fromkeys(t.dataset for t in planned):
+                load_dataset(name, "train")  # an unknown or unreachable dataset: one DataError line, before any run
             done = run_dissection_sweep(planned, args.out, args.max_runs, progress=not args.no_progress,
                                         engine=args.engine, address=args.address)
             print(f"{done} new records in {args.out}")
