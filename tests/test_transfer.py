@@ -182,3 +182,28 @@ def test_report_names_negative_transfer_against_scratch(tmp_path):
     assert R.negative_transfer(frame, "uwave", ("svm",))[0].startswith("HAR total_acc · VICReg (SVM probe, 1 / class)")
     assert R.best_cell(frame, "uwave", "svm", 15) == ("target", "vicreg")
     assert R.load(tmp_path / "nothing").empty
+
+
+def _har_record(source, method, seed, accuracy):
+    config = TransferConfig(method=method, source=source, target="har", seed=seed)
+    rows = [{"protocol": "svm", "budget_kind": "fraction", "budget": b, "n_labelled": int(7352 * b),
+             "accuracy": accuracy, "macro_f1": accuracy} for b in (0.01, 1.0)]
+    return {"kind": "transfer", "config": config.to_dict(), "evaluations": rows}
+
+
+def test_symmetry_answer_compares_both_directions_against_target_only(tmp_path):
+    noise = [0.0, 0.01, -0.01, 0.02, 0.005]
+    assert R.symmetry_answer(R.load(tmp_path)).startswith("Symmetry is untested")
+    for seed, e in enumerate(noise):  # HAR -> UWave: below target-only at both budgets
+        write_record(tmp_path, _record("target", "vicreg", seed, 0.80 + e))
+        write_record(tmp_path, _record("har", "vicreg", seed, 0.70 + e + 0.002 * seed))
+    assert R.symmetry_answer(R.load(tmp_path)).startswith("Symmetry is untested")
+    for seed, e in enumerate(noise):  # UWave pool -> HAR: no different from target-only
+        write_record(tmp_path, _har_record("target", "vicreg", seed, 0.85 + e))
+        write_record(tmp_path, _har_record("uwave-pool", "vicreg", seed, 0.85 - e))
+    answer = R.symmetry_answer(R.load(tmp_path))
+    assert answer.startswith("Transfer is not symmetric (SVM probe)")
+    assert "HAR total_acc → uwave hurts against target-only pre-training (0 of 2 cells significantly above, 2 below)" in answer
+    assert "UWave pool → har no significant difference" in answer
+    assert R._direction_word(["positive", "no significant difference"]) == "helps"
+    assert R._direction_word(["positive", "negative"]) == "mixed"

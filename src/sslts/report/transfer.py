@@ -221,3 +221,42 @@ def symmetry_table(frame: pd.DataFrame, protocol: str = "svm") -> pd.DataFrame:
                              "vs target-only": _difference(vs_target), "p (target-only)": _p(vs_target),
                              "vs scratch": _difference(vs_scratch), "p (scratch)": _p(vs_scratch)})
     return pd.DataFrame(rows)
+
+
+def _direction_word(words: list[str]) -> str:
+    """One word for a direction's verdicts against target-only pre-training over its tested cells."""
+    tested = [w for w in words if w != "untested"]
+    if not tested:
+        return "untested"
+    signs = set(tested) - {"no significant difference"}
+    if not signs:
+        return "no significant difference"
+    return {"positive": "helps", "negative": "hurts"}[signs.pop()] if len(signs) == 1 else "mixed"
+
+
+def symmetry_answer(frame: pd.DataFrame, protocol: str = "svm") -> str:
+    """Whether cross-device transfer is symmetric, in one sentence from :func:`symmetry_table`'s tests.
+
+    Each direction (HAR -> UWave, UWave pool -> HAR) gets one word over its cells (method x smallest
+    and largest budget), each a paired t-test against target-only pre-training: "helps" (some cells
+    significantly above, none below), "hurts" (the reverse), "mixed", "no significant difference"
+    or "untested". Transfer is called symmetric when both directions get the same word.
+    """
+    summaries, words = [], []
+    for target, source in (("uwave", "har"), ("har", "uwave-pool")):
+        cells = []
+        sub = frame[(frame["target"] == target) & (frame["source"] == source)]
+        if target in TARGETS:
+            for budget in (min(TARGETS[target].budgets), max(TARGETS[target].budgets)):
+                for method in sorted(set(sub["method"])):
+                    cells.append(verdict(_paired(frame, target, protocol, budget, (source, method), ("target", method))))
+        word = _direction_word(cells)
+        words.append(word)
+        counts = {w: cells.count(w) for w in ("positive", "negative", "no significant difference")}
+        summaries.append(f"{SOURCE_LABELS[source]} → {target} {word} against target-only pre-training "
+                         f"({counts['positive']} of {len(cells)} cells significantly above, "
+                         f"{counts['negative']} below)")
+    if "untested" in words:
+        return f"Symmetry is untested until both directions have paired seeds: {'; '.join(summaries)}."
+    answer = "symmetric" if words[0] == words[1] else "not symmetric"
+    return f"Transfer is {answer} ({PROTOCOL_LABELS[protocol]}): {'; '.join(summaries)}."
