@@ -64,14 +64,16 @@ def test_verdict_grid_and_answer_say_where_the_ssl_branch_helps():
     # every seed but one (worse) and generation does not move (IS, CAS and FID equal: n.s.).
     small = ([_record(R.NAIVE, s, 0.8, 5.0, "small") for s in range(3)]
              + [_record(NC, s, 0.7 + 0.001 * s, 5.0, "small") for s in range(3)])
-    grid = R.verdict_grid(R.frame(RECORDS + small))
+    data = R.frame(RECORDS + small)
+    grid = R.verdict_grid(data)
     assert grid.loc[("toy", "NC (vibcreg, window_warp)"), "linear SVM (mean latent)"] == "+0.301 (better)"
     assert grid.loc[("toy", "NC (vibcreg, window_warp)"), "FID (ours)"].endswith("(better)")
     assert grid.loc[("small", "NC (vibcreg, window_warp)"), "linear SVM (mean latent)"] == "-0.099 (worse)"
     assert grid.loc[("small", "NC (vibcreg, window_warp)"), "CAS"] == "+0.000 (n.s.)"
-    text = R.answer(grid)
+    text = R.answer(data)
     assert "improves the linear probe in 1 and harms it in 1 (small (NC (vibcreg, window_warp)))" in text
     assert "significantly better in 1 cells and worse in 0" in text
     assert "Both improve together in 1: toy (NC (vibcreg, window_warp))" in text
-    assert R.answer(R.verdict_grid(R.frame([]))) == "No dataset has paired naive and NC-VQVAE seeds yet."
-    assert R.answer(R.verdict_grid(R.frame(RECORDS[:5]))).startswith("No dataset has two paired seeds")
+    assert R.answer(R.frame([])) == "No dataset has paired naive and NC-VQVAE seeds yet."
+    assert R.answer(R.frame(RECORDS[:5])).startswith("No dataset has two paired seeds")
+    assert R.verdict_grid(R.frame(RECORDS[:5])).iloc[0].tolist() == ["–"] * len(R.VERDICT_METRICS)

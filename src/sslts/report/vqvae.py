@@ -150,49 +150,67 @@ def verdict(data: pd.DataFrame, dataset: str, method: str, metric: str) -> str:
 VERDICT_METRICS = ("linear_svm", "fid", "is", "cas")
 
 
-def verdict_grid(data: pd.DataFrame, metrics: tuple[str, ...] = VERDICT_METRICS) -> pd.DataFrame:
-    """Per dataset and NC variant, each metric against the naive VQ-VAE: ``+0.123 (better)`` etc.
+SHORT_WORDS = {"better than naive": "better", "worse than naive": "worse", "no significant difference": "n.s."}
 
-    The word is that of :func:`paired_table` (paired t-test over the seeds both have, alpha 0.05),
-    shortened to better / worse / n.s.; "–" where fewer than two seeds pair up.
+
+def verdict_cells(data: pd.DataFrame, metrics: tuple[str, ...] = VERDICT_METRICS) -> pd.DataFrame:
+    """One row per dataset, NC variant and metric: the paired t-test against the naive VQ-VAE.
+
+    Columns: ``dataset``, ``variant``, ``metric`` (the metric's key), ``difference`` (mean over the
+    seeds both have) and ``word`` (better / worse / n.s. at alpha 0.05, lower FID being better;
+    None where fewer than two seeds pair up, with ``difference`` NaN).
     """
-    short = {"better than naive": "better", "worse than naive": "worse", "no significant difference": "n.s."}
     rows = []
-    for dataset in dict.fromkeys(data["dataset"]):
+    for dataset in dict.fromkeys(data["dataset"]) if not data.empty else []:
         for method in sorted(set(data.loc[data["dataset"] == dataset, "method"]) - {NAIVE}):
-            row = {"dataset": dataset, "variant": method_label(method)}
             for metric in metrics:
                 a, b = _pairs(data, dataset, method, metric)
-                if len(a) < 2:
-                    row[METRICS[metric][0]] = "–"
-                    continue
-                test = paired_test(a, b, test="t")
-                row[METRICS[metric][0]] = f"{test.mean_difference:+.3f} ({short[_word(test, METRICS[metric][1])]})"
-            rows.append(row)
-    return pd.DataFrame(rows).set_index(["dataset", "variant"]) if rows else pd.DataFrame()
+                test = paired_test(a, b, test="t") if len(a) >= 2 else None
+                rows.append({"dataset": dataset, "variant": method_label(method), "metric": metric,
+                             "difference": np.nan if test is None else test.mean_difference,
+                             "word": None if test is None else SHORT_WORDS[_word(test, METRICS[metric][1])]})
+    return pd.DataFrame(rows, columns=["dataset", "variant", "metric", "difference", "word"])
 
 
-def answer(grid: pd.DataFrame, probe: str = METRICS["linear_svm"][0],
-           generation: tuple[str, ...] = (METRICS["fid"][0], METRICS["cas"][0])) -> str:
-    """Sentences glued from :func:`verdict_grid`: where the SSL branch helps the probe, generation, both, neither."""
-    if grid.empty:
+def verdict_grid(data: pd.DataFrame, metrics: tuple[str, ...] = VERDICT_METRICS) -> pd.DataFrame:
+    """:func:`verdict_cells` as a table: dataset x variant rows, ``+0.123 (better)`` per metric, "–"
+    where fewer than two seeds pair up."""
+    cells = verdict_cells(data, metrics)
+    if cells.empty:
+        return pd.DataFrame()
+    text = [("–" if word is None else f"{difference:+.3f} ({word})")
+            for difference, word in zip(cells["difference"], cells["word"])]
+    grid = cells.assign(text=text, column=[METRICS[m][0] for m in cells["metric"]])
+    grid = grid.pivot(index=["dataset", "variant"], columns="column", values="text")
+    order = list(dict.fromkeys(zip(cells["dataset"], cells["variant"])))
+    return grid.loc[order, [METRICS[m][0] for m in metrics]].rename_axis(columns=None)
+
+
+def answer(data: pd.DataFrame, probe: str = "linear_svm", generation: tuple[str, ...] = ("fid", "cas")) -> str:
+    """Sentences from :func:`verdict_cells`: where the SSL branch helps the probe, generation, both, neither."""
+    cells = verdict_cells(data, (probe, *generation))
+    if cells.empty:
         return "No dataset has paired naive and NC-VQVAE seeds yet."
-
-    def where(word: str, columns: tuple[str, ...]) -> list[str]:
-        hits = grid[[any(f"({word})" in str(grid.loc[i, c]) for c in columns) for i in grid.index]]
-        return [f"{d} ({v})" for d, v in hits.index]
-
-    grid = grid[grid[probe] != "–"]  # cells with at least two paired seeds
-    if grid.empty:
+    # cells with at least two paired seeds on the probe
+    tested = cells.groupby(["dataset", "variant"], sort=False)["word"].transform(
+        lambda words: words[cells.loc[words.index, "metric"] == probe].notna().any())
+    cells = cells[tested.astype(bool)]
+    if cells.empty:
         return "No dataset has two paired seeds of naive and NC-VQVAE yet."
-    total = len(grid)
+
+    def where(word: str, metrics: tuple[str, ...]) -> list[str]:
+        hits = cells[(cells["word"] == word) & cells["metric"].isin(metrics)]
+        return [f"{d} ({v})" for d, v in dict.fromkeys(zip(hits["dataset"], hits["variant"]))]
+
+    total = len(set(zip(cells["dataset"], cells["variant"])))
     probe_better, probe_worse = where("better", (probe,)), where("worse", (probe,))
     gen_better, gen_worse = where("better", generation), where("worse", generation)
     both = sorted(set(probe_better) & set(gen_better))
+    names = " or ".join(METRICS[m][0] for m in generation)
     out = [f"Of {total} dataset × variant cells with paired seeds, the SSL branch significantly improves the linear probe in "
            f"{len(probe_better)} and harms it in {len(probe_worse)}"
            + (f" ({', '.join(probe_worse)})" if probe_worse else "") + ".",
-           f"Generation ({' or '.join(generation)}) is significantly better in {len(gen_better)} cells and worse in "
+           f"Generation ({names}) is significantly better in {len(gen_better)} cells and worse in "
            f"{len(gen_worse)}" + (f" ({', '.join(gen_worse)})" if gen_worse else "") + ".",
            f"Both improve together in {len(both)}" + (f": {', '.join(both)}" if both else "") + "."]
     return " ".join(out)
