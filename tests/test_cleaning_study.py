@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sslts.cleaning_study import (Condition, StudyRun, claim_table, claim_verdict, inject_gaps, inject_mcar,
+from sslts.cleaning_study import (Condition, StudyRun, claim_table, claim_verdict, failing_cells, inject_gaps, inject_mcar,
                                   inject_spikes, prepare_arrays, run_study)
 from sslts.cleaning_study import runs as study_runs
 from sslts.data import cleaning
@@ -147,6 +147,8 @@ def test_verdict_not_confirmed_and_depends_on():
     assert claim_verdict(table, "raises") == "not confirmed"
     # Matching the reference holds where nothing is significantly worse: the z-score only.
     assert claim_verdict(table, "recovers") == "depends on the scaling (holds for zscore; not for minmax)"
+    assert table["holds"].tolist() == [False, False]  # the scaling claim is a "raises" claim
+    assert failing_cells(table, "recovers") == ["scale-minmax (simclr)"]
     mixed = claim_table(_frame(NONE, {"clean": BETTER, "scale-minmax": SAME}), "scaling", SCALING)
     assert claim_verdict(mixed, "raises") == "depends on the scaling (holds for zscore; not for minmax)"
 
@@ -156,6 +158,12 @@ def test_verdict_depends_on_the_model_and_untested_with_one_seed():
                        _frame(NONE, {"clean": SAME, "scale-minmax": SAME}, "supervised_cnn")])
     table = claim_table(frame, "scaling", SCALING)
     assert claim_verdict(table, "raises") == "depends on the model (holds for simclr; not for supervised_cnn)"
+    # No single factor splits these four cells: the verdict counts where the claim holds.
+    tangled = claim_table(pd.concat([_frame(NONE, {"clean": BETTER, "scale-minmax": SAME}, "simclr"),
+                                     _frame(NONE, {"clean": SAME, "scale-minmax": BETTER}, "supervised_cnn")]),
+                          "scaling", SCALING)
+    assert claim_verdict(tangled, "raises") == "depends on the condition (holds in 2 of 4 cells)"
+    assert failing_cells(tangled, "raises") == ["clean (supervised_cnn)", "scale-minmax (simclr)"]
     one_seed = claim_table(_frame(NONE[:1], {"clean": BETTER[:1], "scale-minmax": BETTER[:1]}), "scaling", SCALING)
     assert claim_verdict(one_seed, "raises") == "untested"
 

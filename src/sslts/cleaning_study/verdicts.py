@@ -66,7 +66,8 @@ def claim_table(frame: pd.DataFrame, claim: str, conditions: dict[str, list[Cond
     ``conditions`` defaults to :func:`sslts.cleaning_study.study_conditions` of the frame's
     datasets. Columns: ``condition``, the varying condition fields, ``method``, ``reference``,
     ``n``, ``reference_mean``, ``treatment_mean``, ``mean_difference``, ``p_value`` (paired t),
-    ``cohens_dz``, ``wilcoxon_p``, ``word`` (:func:`~sslts.report.stats.verdict_word`).
+    ``cohens_dz``, ``wilcoxon_p``, ``word`` (:func:`~sslts.report.stats.verdict_word`) and
+    ``holds`` (whether the claim holds in the cell, by its kind: see :func:`holds`).
     """
     members = (conditions or _conditions_of(frame))[claim]
     reference, treatments = members[0], members[1:]
@@ -85,7 +86,22 @@ def claim_table(frame: pd.DataFrame, claim: str, conditions: dict[str, list[Cond
                          "mean_difference": t.mean_difference, "p_value": t.p_value, "cohens_dz": t.effect,
                          "wilcoxon_p": paired_test(x, y, test="wilcoxon").p_value,
                          "word": verdict_word([t]) if len(seeds) >= 2 else "untested"})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    return table.assign(holds=holds(table, CLAIMS[claim][1])) if not table.empty else table
+
+
+def holds(table: pd.DataFrame, kind: str) -> pd.Series:
+    """Per cell, whether a claim of ``kind`` holds: for "raises" the treatment is significantly
+    better ("supported"); for "recovers" it is not significantly worse (not "contradicted")."""
+    if kind not in ("raises", "recovers"):
+        raise ValueError(f"kind must be 'raises' or 'recovers'; got {kind!r}")
+    return table["word"] == "supported" if kind == "raises" else table["word"] != "contradicted"
+
+
+def failing_cells(table: pd.DataFrame, kind: str) -> list[str]:
+    """``"condition (model)"`` for each tested cell of :func:`claim_table` where the claim fails."""
+    fails = table[~holds(table, kind) & (table["word"] != "untested")] if not table.empty else table
+    return [f"{c} ({m})" for c, m in zip(fails["condition"], fails["method"])] if not fails.empty else []
 
 
 def claim_verdict(table: pd.DataFrame, kind: str) -> str:
@@ -94,20 +110,20 @@ def claim_verdict(table: pd.DataFrame, kind: str) -> str:
         raise ValueError(f"kind must be 'raises' or 'recovers'; got {kind!r}")
     if table.empty or (table["word"] == "untested").any():
         return "untested"
-    holds = table["word"] == "supported" if kind == "raises" else table["word"] != "contradicted"
-    if holds.all():
+    cells = holds(table, kind)
+    if cells.all():
         return "confirmed"
-    if not holds.any():
+    if not cells.any():
         return "not confirmed"
     for column, words in FACTORS.items():
         if column not in table or table[column].nunique() < 2:
             continue
-        by_level = holds.groupby(table[column]).agg(["all", "any"])
+        by_level = cells.groupby(table[column]).agg(["all", "any"])
         if (by_level["all"] == by_level["any"]).all():  # every level holds everywhere or nowhere
             yes = [_level(v) for v in by_level.index[by_level["all"]]]
             no = [_level(v) for v in by_level.index[~by_level["all"]]]
             return f"depends on {words} (holds for {', '.join(yes)}; not for {', '.join(no)})"
-    return "depends on the condition"
+    return f"depends on the condition (holds in {int(cells.sum())} of {len(cells)} cells)"
 
 
 def verdicts(frame: pd.DataFrame, conditions: dict[str, list[Condition]] | None = None) -> pd.DataFrame:
