@@ -132,3 +132,25 @@ def verdict_word(tests: list[PairedTest]) -> str:
     if against and any(t.significant and t.mean_difference > 0 for t in tests):
         return "mixed (the two measures disagree)"
     return "contradicted" if against else "not supported"
+
+
+def holm(p_values: np.ndarray | list[float]) -> np.ndarray:
+    """Holm's step-down adjusted p-values (family-wise error rate), in the input's order; NaNs stay
+    NaN and do not count towards the family.
+
+    With m tests sorted p_(1) <= ... <= p_(m), the i-th gets max_{j<=i} min(1, (m - j + 1) p_(j)):
+    reject where the adjusted p is below alpha.
+
+    >>> holm([0.01, 0.04, 0.03, 0.005]).round(3).tolist()
+    [0.03, 0.06, 0.06, 0.02]
+    >>> holm([0.5, float("nan"), 0.01]).tolist()
+    [0.5, nan, 0.02]
+    """
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    finite = np.flatnonzero(np.isfinite(p))
+    order = finite[np.argsort(p[finite], kind="stable")]
+    m = order.size
+    adjusted = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    out[order] = np.maximum.accumulate(adjusted)
+    return out

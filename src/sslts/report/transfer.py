@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..transfer import NO_PRETRAINING, PROFILE, SCRATCH, SOURCES, TARGETS
 from .comparison import LABELS
-from .stats import PairedTest, mean_interval, paired_test
+from .stats import ALPHA, PairedTest, holm, mean_interval, paired_test
 
 COLUMNS = ["target", "source", "method", "seed", "protocol", "budget", "n_labelled", "accuracy", "macro_f1"]
 PROTOCOL_LABELS = {"linear": "linear probe", "svm": "SVM probe", "knn": "k-NN probe", "finetune": "fine-tuned"}
@@ -130,11 +130,13 @@ def verdict(test: PairedTest | None) -> str:
 def paired_table(frame: pd.DataFrame, target: str, protocol: str) -> pd.DataFrame:
     """Every pre-trained cell against scratch and against target-only pre-training, per label budget.
 
-    Columns: the mean difference and p-value of each paired t-test, and ``transfer`` (the verdict
-    against scratch: "negative transfer" where it is significantly lower).
+    Columns: the mean difference and p-value of each paired t-test, ``transfer`` (the verdict
+    against scratch at alpha 0.05: "negative transfer" where it is significantly lower) and
+    ``Holm p (scratch)``: the p-value against scratch adjusted by Holm's method over the table's
+    tests against scratch, since a table holds tens of them and a few fall below 0.05 by chance.
     """
     sub = frame[(frame["target"] == target) & (frame["protocol"] == protocol)]
-    rows = []
+    rows, raw = [], []
     for source in TARGETS[target].sources:
         if source == NO_PRETRAINING:
             continue
@@ -145,6 +147,7 @@ def paired_table(frame: pd.DataFrame, target: str, protocol: str) -> pd.DataFram
                 vs_target = None if source == control else _paired(frame, target, protocol, budget, (source, method),
                                                                     (control, method))
                 word = verdict(vs_scratch)
+                raw.append(np.nan if vs_scratch is None else vs_scratch.p_value)
                 rows.append({
                     "source · method": _row_label(source, method), "labels": budget_label(target, budget),
                     "vs scratch": _difference(vs_scratch), "p (scratch)": _p(vs_scratch),
@@ -153,7 +156,12 @@ def paired_table(frame: pd.DataFrame, target: str, protocol: str) -> pd.DataFram
                     "target-only": {"negative": "worse", "positive": "better"}.get(verdict(vs_target), verdict(vs_target))
                     if source != control else "(is target-only)",
                 })
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if not table.empty:
+        adjusted = holm(raw)
+        table.insert(table.columns.get_loc("p (scratch)") + 1, "Holm p (scratch)",
+                     ["" if not np.isfinite(q) else f"{q:.3g}" for q in adjusted])
+    return table
 
 
 def _difference(test: PairedTest | None) -> str:
@@ -165,13 +173,17 @@ def _p(test: PairedTest | None) -> str:
 
 
 def negative_transfer(frame: pd.DataFrame, target: str, protocols: tuple[str, ...] = ("svm", "finetune")) -> list[str]:
-    """One sentence per cell where pre-training on a source is significantly below scratch."""
+    """One sentence per cell where pre-training on a source is significantly below scratch, with
+    its Holm-adjusted p-value and whether it survives that correction."""
     lines = []
     for protocol in protocols:
         table = paired_table(frame, target, protocol)
         for _, row in table[table["transfer"] == "negative transfer"].iterrows() if not table.empty else []:
+            survives = float(row["Holm p (scratch)"]) < ALPHA
             lines.append(f"{row['source · method']} ({PROTOCOL_LABELS[protocol]}, {row['labels']}): "
-                         f"{row['vs scratch']} against scratch (paired t, p = {row['p (scratch)']})")
+                         f"{row['vs scratch']} against scratch (paired t, p = {row['p (scratch)']}; "
+                         f"Holm-adjusted p = {row['Holm p (scratch)']}, "
+                         + ("survives the correction)" if survives else "not significant after correction)"))
     return lines
 
 
