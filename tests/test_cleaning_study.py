@@ -148,6 +148,8 @@ def test_verdict_not_confirmed_and_depends_on():
     # Matching the reference holds where nothing is significantly worse: the z-score only.
     assert claim_verdict(table, "recovers") == "depends on the scaling (holds for zscore; not for minmax)"
     assert table["holds"].tolist() == [False, False]  # the scaling claim is a "raises" claim
+    low, high = sorted(table["p_value"])  # Holm over two cells: 2 x the smaller, then the running max
+    assert sorted(table["holm_p"]) == pytest.approx([min(1, 2 * low), max(min(1, 2 * low), high)])
     assert failing_cells(table, "recovers") == ["scale-minmax (simclr)"]
     mixed = claim_table(_frame(NONE, {"clean": BETTER, "scale-minmax": SAME}), "scaling", SCALING)
     assert claim_verdict(mixed, "raises") == "depends on the scaling (holds for zscore; not for minmax)"
