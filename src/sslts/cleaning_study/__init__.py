@@ -18,5 +18,5 @@ from .runs import MODELS, SEEDS, StudyRun, all_runs, pending, run_one, run_study
 from .verdicts import CLAIMS, claim_table, claim_verdict, failing_cells, headline_frame, holds, verdicts
 
 __all__ = ["CLAIMS", "CORRELATION_THRESHOLD", "Condition", "MODELS", "SEEDS", "StudyRun", "all_runs", "claim_table",
-           "claim_verdict", "failing_cells", "headline_frame", "holds", "inject_gaps", "inject_mcar", "inject_spikes", "pending",
-           "prepare_arrays", "prepare_splits", "run_one", "run_study", "study_conditions", "verdicts"]
+           "claim_verdict", "failing_cells", "headline_frame", "holds", "inject_gaps", "inject_mcar", "inject_spikes",
+           "pending", "prepare_arrays", "prepare_splits", "run_one", "run_study", "study_conditions", "verdicts"]

@@ -261,7 +261,8 @@ def symmetry_answer(frame: pd.DataFrame, protocol: str = "svm") -> str:
         if target in TARGETS:
             for budget in (min(TARGETS[target].budgets), max(TARGETS[target].budgets)):
                 for method in sorted(set(sub["method"])):
-                    cells.append(verdict(_paired(frame, target, protocol, budget, (source, method), ("target", method))))
+                    test = _paired(frame, target, protocol, budget, (source, method), ("target", method))
+                    cells.append(verdict(test))
         word = _direction_word(cells)
         words.append(word)
         counts = {w: cells.count(w) for w in ("positive", "negative", "no significant difference")}

@@ -207,8 +207,8 @@ def answer(data: pd.DataFrame, probe: str = "linear_svm", generation: tuple[str,
     gen_better, gen_worse = where("better", generation), where("worse", generation)
     both = sorted(set(probe_better) & set(gen_better))
     names = " or ".join(METRICS[m][0] for m in generation)
-    out = [f"Of {total} dataset × variant cells with paired seeds, the SSL branch significantly improves the linear probe in "
-           f"{len(probe_better)} and harms it in {len(probe_worse)}"
+    out = [f"Of {total} dataset × variant cells with paired seeds, the SSL branch significantly improves the "
+           f"linear probe in {len(probe_better)} and harms it in {len(probe_worse)}"
            + (f" ({', '.join(probe_worse)})" if probe_worse else "") + ".",
            f"Generation ({names}) is significantly better in {len(gen_better)} cells and worse in "
            f"{len(gen_worse)}" + (f" ({', '.join(gen_worse)})" if gen_worse else "") + ".",
