@@ -104,8 +104,10 @@ def holds(table: pd.DataFrame, kind: str) -> pd.Series:
 
 def failing_cells(table: pd.DataFrame, kind: str) -> list[str]:
     """``"condition (model)"`` for each tested cell of :func:`claim_table` where the claim fails."""
-    fails = table[~holds(table, kind) & (table["word"] != "untested")] if not table.empty else table
-    return [f"{c} ({m})" for c, m in zip(fails["condition"], fails["method"])] if not fails.empty else []
+    if table.empty:
+        return []
+    fails = table[~holds(table, kind) & (table["word"] != "untested")]
+    return [f"{c} ({m})" for c, m in zip(fails["condition"], fails["method"])]
 
 
 def claim_verdict(table: pd.DataFrame, kind: str) -> str:

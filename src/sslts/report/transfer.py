@@ -127,41 +127,44 @@ def verdict(test: PairedTest | None) -> str:
     return "positive" if test.mean_difference > 0 else "negative"
 
 
+def _scratch_tests(frame: pd.DataFrame, target: str,
+                   protocol: str) -> list[tuple[str, str, float, PairedTest | None, float]]:
+    """``(source, method, budget, test against scratch, Holm-adjusted p)`` for every pre-trained
+    cell of ``target``, Holm's family being these tests (NaN where a cell is untested)."""
+    sub = frame[(frame["target"] == target) & (frame["protocol"] == protocol)]
+    scratch = (NO_PRETRAINING, SCRATCH)
+    cells = [(source, method, budget, _paired(frame, target, protocol, budget, (source, method), scratch))
+             for source in TARGETS[target].sources if source != NO_PRETRAINING
+             for method in sorted(set(sub[sub["source"] == source]["method"]))
+             for budget in TARGETS[target].budgets]
+    adjusted = holm([np.nan if test is None else test.p_value for *_, test in cells])
+    return [(*cell, q) for cell, q in zip(cells, adjusted)]
+
+
 def paired_table(frame: pd.DataFrame, target: str, protocol: str) -> pd.DataFrame:
     """Every pre-trained cell against scratch and against target-only pre-training, per label budget.
 
-    Columns: the mean difference and p-value of each paired t-test, ``transfer`` (the verdict
-    against scratch at alpha 0.05: "negative transfer" where it is significantly lower) and
-    ``Holm p (scratch)``: the p-value against scratch adjusted by Holm's method over the table's
-    tests against scratch, since a table holds tens of them and a few fall below 0.05 by chance.
+    Columns: the mean difference and p-value of each paired t-test, ``Holm p (scratch)`` (the
+    p-value against scratch adjusted by Holm's method over the table's tests against scratch,
+    since a table holds tens of them and a few fall below 0.05 by chance) and ``transfer`` (the
+    verdict against scratch at alpha 0.05: "negative transfer" where it is significantly lower).
     """
-    sub = frame[(frame["target"] == target) & (frame["protocol"] == protocol)]
-    rows, raw = [], []
-    for source in TARGETS[target].sources:
-        if source == NO_PRETRAINING:
-            continue
+    rows = []
+    for source, method, budget, vs_scratch, holm_p in _scratch_tests(frame, target, protocol):
         control = SOURCES[source].control
-        for method in sorted(set(sub[sub["source"] == source]["method"])):
-            for budget in TARGETS[target].budgets:
-                vs_scratch = _paired(frame, target, protocol, budget, (source, method), (NO_PRETRAINING, SCRATCH))
-                vs_target = None if source == control else _paired(frame, target, protocol, budget, (source, method),
-                                                                    (control, method))
-                word = verdict(vs_scratch)
-                raw.append(np.nan if vs_scratch is None else vs_scratch.p_value)
-                rows.append({
-                    "source · method": _row_label(source, method), "labels": budget_label(target, budget),
-                    "vs scratch": _difference(vs_scratch), "p (scratch)": _p(vs_scratch),
-                    "vs target-only": _difference(vs_target), "p (target-only)": _p(vs_target),
-                    "transfer": {"negative": "negative transfer", "positive": "helps"}.get(word, word),
-                    "target-only": {"negative": "worse", "positive": "better"}.get(verdict(vs_target), verdict(vs_target))
-                    if source != control else "(is target-only)",
-                })
-    table = pd.DataFrame(rows)
-    if not table.empty:
-        adjusted = holm(raw)
-        table.insert(table.columns.get_loc("p (scratch)") + 1, "Holm p (scratch)",
-                     ["" if not np.isfinite(q) else f"{q:.3g}" for q in adjusted])
-    return table
+        vs_target = None if source == control else _paired(frame, target, protocol, budget, (source, method),
+                                                            (control, method))
+        word = verdict(vs_scratch)
+        rows.append({
+            "source · method": _row_label(source, method), "labels": budget_label(target, budget),
+            "vs scratch": _difference(vs_scratch), "p (scratch)": _p(vs_scratch),
+            "Holm p (scratch)": "" if not np.isfinite(holm_p) else f"{holm_p:.3g}",
+            "vs target-only": _difference(vs_target), "p (target-only)": _p(vs_target),
+            "transfer": {"negative": "negative transfer", "positive": "helps"}.get(word, word),
+            "target-only": {"negative": "worse", "positive": "better"}.get(verdict(vs_target), verdict(vs_target))
+            if source != control else "(is target-only)",
+        })
+    return pd.DataFrame(rows)
 
 
 def _difference(test: PairedTest | None) -> str:
@@ -177,13 +180,13 @@ def negative_transfer(frame: pd.DataFrame, target: str, protocols: tuple[str, ..
     its Holm-adjusted p-value and whether it survives that correction."""
     lines = []
     for protocol in protocols:
-        table = paired_table(frame, target, protocol)
-        for _, row in table[table["transfer"] == "negative transfer"].iterrows() if not table.empty else []:
-            survives = float(row["Holm p (scratch)"]) < ALPHA
-            lines.append(f"{row['source · method']} ({PROTOCOL_LABELS[protocol]}, {row['labels']}): "
-                         f"{row['vs scratch']} against scratch (paired t, p = {row['p (scratch)']}; "
-                         f"Holm-adjusted p = {row['Holm p (scratch)']}, "
-                         + ("survives the correction)" if survives else "not significant after correction)"))
+        for source, method, budget, test, holm_p in _scratch_tests(frame, target, protocol):
+            if verdict(test) != "negative":
+                continue
+            lines.append(f"{_row_label(source, method)} ({PROTOCOL_LABELS[protocol]}, {budget_label(target, budget)}): "
+                         f"{_difference(test)} against scratch (paired t, p = {_p(test)}; "
+                         f"Holm-adjusted p = {holm_p:.3g}, "
+                         + ("survives the correction)" if holm_p < ALPHA else "not significant after correction)"))
     return lines
 
 
@@ -257,12 +260,11 @@ def symmetry_answer(frame: pd.DataFrame, protocol: str = "svm") -> str:
     summaries, words = [], []
     for target, source in (("uwave", "har"), ("har", "uwave-pool")):
         cells = []
-        sub = frame[(frame["target"] == target) & (frame["source"] == source)]
-        if target in TARGETS:
-            for budget in (min(TARGETS[target].budgets), max(TARGETS[target].budgets)):
-                for method in sorted(set(sub["method"])):
-                    test = _paired(frame, target, protocol, budget, (source, method), ("target", method))
-                    cells.append(verdict(test))
+        methods = sorted(set(frame.loc[(frame["target"] == target) & (frame["source"] == source), "method"]))
+        for budget in (min(TARGETS[target].budgets), max(TARGETS[target].budgets)):
+            for method in methods:
+                test = _paired(frame, target, protocol, budget, (source, method), ("target", method))
+                cells.append(verdict(test))
         word = _direction_word(cells)
         words.append(word)
         counts = {w: cells.count(w) for w in ("positive", "negative", "no significant difference")}
