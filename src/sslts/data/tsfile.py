@@ -47,8 +47,11 @@ def _parse_value(token: str, path: Path, line_no: int) -> float:
         raise MalformedFileError(f"{path}, line {line_no}: '{token[:30]}' is not a number.") from None
 
 
-def read_ts(path: str | Path) -> TsFile:
+def read_ts(path: str | Path, pad_unequal: bool = False) -> TsFile:
     """Read a ``.ts`` file into a :class:`TsFile`.
+
+    With ``pad_unequal``, a file of unequal-length series (``@equalLength false``) is read too: every
+    series is padded with NaN at its end to the longest length (callers resample or drop the NaNs).
 
     Raises:
         MalformedFileError: unsupported feature or malformed/truncated content; the message names
@@ -74,7 +77,7 @@ def read_ts(path: str | Path) -> TsFile:
                 key = key.lower()
                 if key == "data":
                     in_data = True
-                    _check_header(header, path)
+                    _check_header(header, path, pad_unequal)
                     continue
                 header[key] = value.strip()
                 continue
@@ -96,7 +99,10 @@ def read_ts(path: str | Path) -> TsFile:
             lengths = {len(v) for v in values}
             if length is None:
                 length = next(iter(lengths)) if len(lengths) == 1 else -1
-            if lengths != {length}:
+            if pad_unequal:
+                longest = max(lengths)
+                values = [v + [float("nan")] * (longest - len(v)) for v in values]
+            elif lengths != {length}:
                 raise MalformedFileError(
                     f"{path}, line {line_no}: series lengths {sorted(lengths)} differ from {length}. "
                     "Unequal-length problems are not supported; resample or pad them first."
@@ -117,14 +123,17 @@ def read_ts(path: str | Path) -> TsFile:
             f"{path}, line {label_lines[case]}: case {case + 1} has class label '{unknown[0]}', which "
             f"@classLabel does not declare ({' '.join(class_labels)})."
         )
+    if pad_unequal:
+        longest = max(r.shape[1] for r in rows)
+        rows = [np.pad(r, ((0, 0), (0, longest - r.shape[1])), constant_values=np.nan) for r in rows]
     return TsFile(np.stack(rows), np.asarray(labels), class_labels, header)
 
 
-def _check_header(header: dict[str, str], path: Path) -> None:
+def _check_header(header: dict[str, str], path: Path, pad_unequal: bool = False) -> None:
     header = {k: v.lower() for k, v in header.items()}  # flags are case-insensitive (True/true)
     if header.get("timestamps", "false") == "true":
         raise MalformedFileError(f"{path}: time-stamped .ts files are not supported.")
-    if header.get("equallength", "true") == "false":
+    if header.get("equallength", "true") == "false" and not pad_unequal:
         raise MalformedFileError(
             f"{path}: unequal-length series (@equalLength false) are not supported; resample or pad them first."
         )

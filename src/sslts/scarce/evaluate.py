@@ -1,0 +1,130 @@
+"""One few-label evaluation: a feature extractor on a target, every ``k`` and read-out, one seed.
+
+The *target space* of a target is its unlabelled pool's (:data:`sslts.scarce.corpora.TARGET_POOLS`):
+training and test series are z-scored with the pool's per-channel statistics, and the pool is the
+unlabelled data of the semi-supervised read-out for every method alike, MiniRocket included.
+
+Feature extractors (``features`` in a record's config):
+
+- ``ssl``: a snapshot of a :mod:`sslts.scarce.scale` run, its encoder's feature map pooled as
+  :data:`POOLING` says; a channel-independent corpus's encoder embeds each channel and concatenates;
+- ``untrained``: the same encoder with its initial weights (seeded), the control for pre-training;
+- ``minirocket``: MiniRocket's features (Dempster, Schmidt & Webb 2021, KDD), its transform fitted on
+  the pool (unsupervised), so ``spread`` on it is *MiniRocket + pool*;
+- ``minirocket-ridge`` and ``supervised_cnn``: classifiers fitted on the ``k`` labelled series alone
+  (MiniRocket's own ridge classifier; the book's CNN trained from scratch), read-out ``own``.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..baselines import _fit_predict_cnn, _fit_predict_minirocket
+from ..data import load_dataset
+from ..evaluate.fractions import label_shot_indices
+from ..evaluate.readouts import feature_maps, readout
+from ..provenance import data_checksums, environment
+from .corpora import TARGET_POOLS, load_corpus
+from .fewlabel import SHOTS, few_label_rows
+from .scale import load_snapshot, untrained_encoder
+
+# Fixed before any run of the study: four equal stretches of time, each averaged, keep the order of
+# a gesture's strokes that a global average loses (sslts.evaluate.readouts); no label chose it.
+POOLING = "bins4-avg"
+OWN_CLASSIFIERS = {"minirocket-ridge": _fit_predict_minirocket, "supervised_cnn": _fit_predict_cnn}
+
+
+def target_space(target: str) -> tuple[Any, Any, Any, Any]:
+    """``(train, test, X_train, X_test, pool)`` of a target, the arrays z-scored with the pool's statistics."""
+    if target not in TARGET_POOLS:
+        raise ValueError(f"no unlabelled pool for target {target!r}; targets: {', '.join(TARGET_POOLS)}")
+    pool = load_corpus(TARGET_POOLS[target])
+    train, test = load_dataset(target, "train"), load_dataset(target, "test")
+    return train, test, pool.prepare(train.X), pool.prepare(test.X), pool
+
+
+def encode(model: torch.nn.Module, X: np.ndarray, corpus_name: str | None) -> np.ndarray:
+    """``(n, C, L)`` target-space series -> ``(n, D)``; a channel-independent corpus's encoder embeds each channel."""
+    if corpus_name is not None and load_corpus(corpus_name).channel_independent:
+        n, channels = X.shape[:2]
+        z = readout(feature_maps(model, load_corpus(corpus_name).prepare(X)), POOLING).numpy()  # (n * C, D)
+        return z.reshape(n, channels * z.shape[1])
+    return readout(feature_maps(model, X), POOLING).numpy()
+
+
+def extractor(config: dict[str, Any], in_channels: int) -> tuple[torch.nn.Module | None, str | None]:
+    """The encoder of an ``ssl`` or ``untrained`` config, and the corpus whose view it expects."""
+    if config["features"] == "ssl":
+        corpus = load_corpus(config["corpus"])
+        channels = 1 if corpus.channel_independent else in_channels
+        return load_snapshot(config["snapshot"], config["encoder"], channels), config["corpus"]
+    return untrained_encoder(config["encoder"], in_channels, config["seed"]), None
+
+
+def _minirocket_features(X_pool, X_train, X_test, seed):
+    from aeon.transformations.collection.convolution_based import MiniRocket
+
+    transform = MiniRocket(random_state=seed, n_jobs=1).fit(X_pool.astype(np.float64))  # unsupervised fit
+    return [np.asarray(transform.transform(X.astype(np.float64)), dtype=np.float32) for X in (X_pool, X_train, X_test)]
+
+
+def _own_rows(config, X_train, y_train, X_test, y_test) -> list[dict[str, Any]]:
+    rows = []
+    for k in SHOTS:
+        picked = label_shot_indices(y_train, k, config["seed"])
+        predicted = OWN_CLASSIFIERS[config["features"]](X_train[picked], y_train[picked], X_test, y_test,
+                                                        config["seed"], "auto")
+        rows.append({"shots": k, "readout": "own", "n_labelled": int(picked.size),
+                     "accuracy": float(np.mean(predicted == y_test))})
+    return rows
+
+
+def evaluate(config: dict[str, Any]) -> dict[str, Any]:
+    """Run one few-label evaluation (``config``: target, features, seed and the extractor's keys); its record."""
+    started, started_at = time.perf_counter(), datetime.now(timezone.utc).isoformat(timespec="seconds")
+    train, test, X_train, X_test, pool = target_space(config["target"])
+    torch.manual_seed(config["seed"])
+    if config["features"] in OWN_CLASSIFIERS:
+        rows = _own_rows(config, X_train, train.y, X_test, test.y)
+    else:
+        if config["features"] == "minirocket":
+            Z_pool, Z_train, Z_test = _minirocket_features(pool.X, X_train, X_test, config["seed"])
+        else:
+            model, corpus = extractor(config, X_train.shape[1])
+            Z_pool, Z_train, Z_test = (encode(model, X, corpus) for X in (pool.X, X_train, X_test))
+        rows = few_label_rows(Z_train, train.y, Z_pool, Z_test, test.y, config["seed"])
+    return {"kind": "scale-fewlabel", "config": config, "pooling": POOLING, "rows": rows,
+            "data": {"target_pool": pool.describe(), "sha256": data_checksums(train, test),
+                     "train_shape": list(train.X.shape), "test_shape": list(test.X.shape)},
+            "timing": {"total_s": round(time.perf_counter() - started, 1)}, "started_at": started_at,
+            **environment("cpu" if not torch.cuda.is_available() else None)}
+
+
+def record_name(config: dict[str, Any]) -> str:
+    """``fewlabel/<target>/<extractor>-s<seed>.json``, the extractor named by its config."""
+    if config["features"] == "ssl":
+        label = f"{config['run']}-p{config['passes']}"
+    elif config["features"] == "untrained":
+        label = f"untrained-{config['encoder']}"
+    else:
+        label = config["features"]
+    return f"fewlabel/{config['target']}/{label}-s{config['seed']}.json"
+
+
+def snapshot_config(target: str, pretrain_record: dict[str, Any], passes: str, seed: int) -> dict[str, Any]:
+    """The evaluation config of one snapshot of a pre-training record on ``target``."""
+    run = pretrain_record["config"]
+    snap = pretrain_record["snapshots"][passes]
+    return {"target": target, "features": "ssl", "method": run["method"], "encoder": run["encoder"],
+            "corpus": run["corpus"], "run": pretrain_record["run"], "passes": int(snap["passes"]),
+            "budget": int(passes), "snapshot": snap["file"], "seed": seed}
+
+
+def out_path(root: str | Path, config: dict[str, Any]) -> Path:
+    return Path(root) / record_name(config)

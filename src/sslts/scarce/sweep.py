@@ -1,0 +1,179 @@
+"""The study's sweep: pre-training runs and few-label evaluations, resumable, in parallel lanes.
+
+:func:`plan` lists every task in the order it should run: the seed-0 runs first (so the first
+records give every method), then the further seeds, then the extensions (larger encoder). A task is
+done when its record exists, so a rerun skips it; an evaluation is ready once its snapshot's sidecar
+exists, so one lane evaluates the snapshots another lane is still training past. Lanes share the
+list through lock files (``<snapshots>/locks``), one CPU-heavy task per lane; start one per core::
+
+    sslts scarce sweep --lane 0 &   sslts scarce sweep --lane 1 &
+
+A lane whose lock is left behind by a killed process (its pid is gone) is taken over.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from .corpora import corpus_for
+from .evaluate import evaluate, record_name
+from .records import ROOT, exists, write
+from .scale import ScaleRun, run_pretraining, snapshot_path
+
+SNAPSHOTS = Path("build/scarce/snapshots")
+TARGETS = ("uwave", "har")
+SEEDS = (0, 1, 2, 3, 4)
+METHODS = ("vicreg", "simclr")
+POOLS = {"uwave": "uwave-pool", "har": "har-train"}
+MAIN_BUDGET = 100_000
+CURVE_BUDGET = 500_000
+BASELINE_FEATURES = ("untrained", "minirocket", "minirocket-ridge", "supervised_cnn")
+
+
+@dataclass(frozen=True)
+class Task:
+    """A pre-training run (``run``) or an evaluation (``config``), done when its record exists."""
+
+    record: str
+    run: ScaleRun | None = None
+    config: dict[str, Any] | None = None
+    snapshot: Path | None = None  # an evaluation waits for this snapshot's sidecar
+
+    def ready(self) -> bool:
+        return self.snapshot is None or self.snapshot.with_suffix(".json").exists()
+
+
+def runs(seed: int) -> list[ScaleRun]:
+    """The pre-training runs of one seed: each method on each target's pool, VICReg on the cross-dataset corpus.
+
+    Seed 0 of VICReg trains on to :data:`CURVE_BUDGET` for the budget curve; with a constant learning
+    rate its 20k and 100k snapshots are those a 100k-pass run would have given.
+    """
+    long = seed == 0
+    curve = (20_000, MAIN_BUDGET, CURVE_BUDGET) if long else (20_000, MAIN_BUDGET)
+    out = []
+    for method in METHODS:
+        for target in TARGETS:
+            vicreg_long = long and method == "vicreg"
+            out.append(ScaleRun(method, POOLS[target], seed=seed, budget=CURVE_BUDGET if vicreg_long else MAIN_BUDGET,
+                                snapshots=curve if vicreg_long else (20_000, MAIN_BUDGET)))
+    out.append(ScaleRun("vicreg", corpus_for("uwave"), seed=seed, budget=CURVE_BUDGET if long else MAIN_BUDGET,
+                        snapshots=curve if long else (20_000, MAIN_BUDGET)))
+    return out
+
+
+def evaluations(run: ScaleRun) -> list[Task]:
+    """The evaluation tasks of a run's snapshots on every target it serves."""
+    targets = TARGETS if run.corpus.startswith("xd-") else [t for t in TARGETS if POOLS[t] == run.corpus]
+    tasks = []
+    for passes in sorted(run.snapshots):
+        snap = snapshot_path(SNAPSHOTS, run, passes)
+        for target in targets:
+            config = {"target": target, "features": "ssl", "method": run.method, "encoder": run.encoder,
+                      "corpus": run.corpus, "run": run.name, "budget": passes, "snapshot": str(snap), "seed": run.seed}
+            tasks.append(Task(record_name({**config, "passes": passes}), config=config, snapshot=snap))
+    return tasks
+
+
+def baselines(seed: int) -> list[Task]:
+    tasks = []
+    for target in TARGETS:
+        for features in BASELINE_FEATURES:
+            config = {"target": target, "features": features, "seed": seed,
+                      **({"encoder": "cnn"} if features == "untrained" else {})}
+            tasks.append(Task(record_name(config), config=config))
+    return tasks
+
+
+def plan() -> list[Task]:
+    """Every task, in priority order (evaluations are preferred when ready: see :func:`next_task`)."""
+    tasks: list[Task] = []
+    for seed in SEEDS:
+        tasks += baselines(seed)
+        for run in runs(seed):
+            tasks.append(Task(f"pretrain/{run.name}.json", run=run))
+            tasks += evaluations(run)
+    wide = ScaleRun("vicreg", "uwave-pool", encoder="cnn-wide", budget=MAIN_BUDGET, snapshots=(20_000, MAIN_BUDGET))
+    tasks += [Task(f"pretrain/{wide.name}.json", run=wide), *evaluations(wide)]
+    return tasks
+
+
+def _lock(task: Task) -> Path | None:
+    path = SNAPSHOTS / "locks" / (task.record.replace("/", "__") + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        try:
+            os.kill(int(path.read_text() or 0), 0)
+            return None  # held by a live process
+        except (ProcessLookupError, ValueError):
+            path.unlink(missing_ok=True)  # left by a killed lane: take it over
+            return _lock(task)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(str(os.getpid()))
+    return path
+
+
+def next_task(tasks: list[Task], root: Path, failed: set[str]) -> tuple[Task, Path] | None:
+    """The first ready snapshot evaluation, else the first task in plan order, that this lane can lock."""
+    todo = [t for t in tasks if t.record not in failed and not exists(root, t.record) and t.ready()]
+    for task in sorted(todo, key=lambda t: t.snapshot is None):  # stable: snapshots first, then plan order
+        lock = _lock(task)
+        if lock is not None:
+            if exists(root, task.record):  # finished by another lane meanwhile
+                lock.unlink(missing_ok=True)
+                continue
+            return task, lock
+    return None
+
+
+def run_task(task: Task, root: Path) -> None:
+    if task.run is not None:
+        run_pretraining(task.run, SNAPSHOTS, records=root, progress=True)
+        return
+    config = dict(task.config)
+    if config["features"] == "ssl":
+        sidecar = json.loads(Path(config["snapshot"]).with_suffix(".json").read_text())
+        config["passes"] = int(sidecar["passes"])
+    write(root, task.record, evaluate(config))
+
+
+def sweep(lane: int = 0, root: str | Path = ROOT, threads: int = 1, max_tasks: int | None = None) -> int:
+    """Run tasks until none is left (or ``max_tasks`` ran); returns the number run by this lane."""
+    import torch
+
+    torch.set_num_threads(threads)
+    root, failed, done = Path(root), set(), 0
+    tasks = plan()
+    with tqdm(total=len(tasks), desc=f"scarce lane {lane}", unit="task", position=lane) as bar:
+        while max_tasks is None or done < max_tasks:
+            bar.n = sum(exists(root, t.record) for t in tasks)
+            bar.refresh()
+            picked = next_task(tasks, root, failed)
+            if picked is None:
+                if all(exists(root, t.record) or t.record in failed for t in tasks):
+                    break
+                time.sleep(20)  # evaluations waiting for snapshots another lane is training
+                continue
+            task, lock = picked
+            bar.set_postfix_str(task.record)
+            try:
+                run_task(task, root)
+                done += 1
+            except Exception as error:  # one failed task must not stop the lane
+                failed.add(task.record)
+                print(f"lane {lane}: {task.record} failed: {error}", file=sys.stderr)
+                traceback.print_exc(limit=3)
+            finally:
+                lock.unlink(missing_ok=True)
+    return done
