@@ -5,6 +5,8 @@ any target problem tests on. Three kinds (:data:`CORPORA`):
 
 - ``uwave-pool``: the full UWave set (4,478 gestures, UCR X/Y/Z stacked as 3 channels) less the 320
   gestures of the UEA test split: 4,158 series ``(3, 315)``. Its 120 UEA training gestures are in it.
+- ``uwave-pool-500``, ``-1000``, ``-2000``: uniform draws (seed 0) from the UWave pool, for
+  accuracy against the amount of unlabelled data;
 - ``har-train``: the 7,352 windows of UCI HAR's training split ``(9, 128)``, labels dropped.
 - ``xd-a`` and ``xd-b``: a **cross-dataset** corpus, the training splits of the mirror's UCR
   problems (``ucr_corpus.csv``) and of its UEA problems, *channel-independent* (each channel of
@@ -194,8 +196,20 @@ def _xd(fold: str, progress: bool = False) -> Corpus:
     return Corpus(f"xd-{fold}", np.concatenate(blocks), _split_members(parts), True, None, tuple(excluded))
 
 
+def _subset(name: str, size: int) -> Corpus:
+    """``size`` series of the UWave pool, a uniform draw (seed 0), in the full pool's z-score space."""
+    full = load_corpus("uwave-pool")
+    keep = np.sort(np.random.default_rng(0).choice(len(full.X), size, replace=False))
+    members = tuple({**m, "drawn": f"{size} of {len(full.X)} pool series, uniform, seed 0"} for m in full.members)
+    return Corpus(name, full.X[keep], members, False, full.scaler)
+
+
+# Smaller UWave pools, for accuracy against the amount of unlabelled data at a fixed budget.
+POOL_SIZES = (500, 1000, 2000)
+
 CORPORA: dict[str, Callable[[], Corpus]] = {
     "uwave-pool": lambda: _single("uwave-pool", unlabelled_pool("uwave")),
+    **{f"uwave-pool-{n}": (lambda n=n: _subset(f"uwave-pool-{n}", n)) for n in POOL_SIZES},
     "har-train": lambda: _single("har-train", [load_dataset("har", "train")]),
     "xd-a": lambda: _xd("a"),
     "xd-b": lambda: _xd("b"),

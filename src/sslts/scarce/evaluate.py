@@ -31,7 +31,7 @@ from ..evaluate.fractions import label_shot_indices
 from ..evaluate.readouts import feature_maps, readout
 from ..provenance import data_checksums, environment
 from .corpora import TARGET_POOLS, load_corpus
-from .fewlabel import SHOTS, few_label_rows
+from .fewlabel import ALL, SHOTS, few_label_rows
 from .scale import load_snapshot, untrained_encoder
 
 # Fixed before any run of the study: four equal stretches of time, each averaged, keep the order of
@@ -40,7 +40,7 @@ POOLING = "bins4-avg"
 OWN_CLASSIFIERS = {"minirocket-ridge": _fit_predict_minirocket, "supervised_cnn": _fit_predict_cnn}
 
 
-def target_space(target: str) -> tuple[Any, Any, Any, Any]:
+def target_space(target: str) -> tuple[Any, Any, np.ndarray, np.ndarray, Any]:
     """``(train, test, X_train, X_test, pool)`` of a target, the arrays z-scored with the pool's statistics."""
     if target not in TARGET_POOLS:
         raise ValueError(f"no unlabelled pool for target {target!r}; targets: {', '.join(TARGET_POOLS)}")
@@ -76,8 +76,8 @@ def _minirocket_features(X_pool, X_train, X_test, seed):
 
 def _own_rows(config, X_train, y_train, X_test, y_test) -> list[dict[str, Any]]:
     rows = []
-    for k in SHOTS:
-        picked = label_shot_indices(y_train, k, config["seed"])
+    draws = [(k, label_shot_indices(y_train, k, config["seed"])) for k in SHOTS] + [(ALL, np.arange(len(y_train)))]
+    for k, picked in draws:
         predicted = OWN_CLASSIFIERS[config["features"]](X_train[picked], y_train[picked], X_test, y_test,
                                                         config["seed"], "auto")
         rows.append({"shots": k, "readout": "own", "n_labelled": int(picked.size),

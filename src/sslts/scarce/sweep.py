@@ -24,7 +24,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from .corpora import corpus_for
+from .corpora import POOL_SIZES, corpus_for
 from .evaluate import evaluate, record_name
 from .records import ROOT, exists, write
 from .scale import ScaleRun, run_pretraining, snapshot_path
@@ -73,7 +73,7 @@ def runs(seed: int) -> list[ScaleRun]:
 
 def evaluations(run: ScaleRun) -> list[Task]:
     """The evaluation tasks of a run's snapshots on every target it serves."""
-    targets = TARGETS if run.corpus.startswith("xd-") else [t for t in TARGETS if POOLS[t] == run.corpus]
+    targets = TARGETS if run.corpus.startswith("xd-") else [t for t in TARGETS if run.corpus.startswith(POOLS[t])]
     tasks = []
     for passes in sorted(run.snapshots):
         snap = snapshot_path(SNAPSHOTS, run, passes)
@@ -96,15 +96,15 @@ def baselines(seed: int) -> list[Task]:
 
 def plan() -> list[Task]:
     """Every task, in priority order (evaluations are preferred when ready: see :func:`next_task`)."""
-    tasks: list[Task] = []
-    for seed in SEEDS:
-        tasks += baselines(seed)
-        for run in runs(seed):
-            tasks.append(Task(f"pretrain/{run.name}.json", run=run))
-            tasks += evaluations(run)
-    wide = ScaleRun("vicreg", "uwave-pool", encoder="cnn-wide", budget=MAIN_BUDGET, snapshots=(20_000, MAIN_BUDGET))
-    tasks += [Task(f"pretrain/{wide.name}.json", run=wide), *evaluations(wide)]
-    return tasks
+    def of(run: ScaleRun) -> list[Task]:
+        return [Task(f"pretrain/{run.name}.json", run=run), *evaluations(run)]
+
+    seeds = {seed: [*baselines(seed), *(t for run in runs(seed) for t in of(run))] for seed in SEEDS}
+    sizes = [t for n in POOL_SIZES
+             for t in of(ScaleRun("vicreg", f"uwave-pool-{n}", budget=MAIN_BUDGET, snapshots=(20_000, MAIN_BUDGET)))]
+    wide = of(ScaleRun("vicreg", "uwave-pool", encoder="cnn-wide", budget=MAIN_BUDGET, snapshots=(20_000, MAIN_BUDGET)))
+    # the extensions (pool size, a wider encoder) before the last two seeds: each adds a new axis
+    return [*seeds[0], *seeds[1], *seeds[2], *sizes, *wide, *seeds[3], *seeds[4]]
 
 
 def _lock(task: Task) -> Path | None:
