@@ -99,7 +99,9 @@ def plan() -> list[Task]:
     def of(run: ScaleRun) -> list[Task]:
         return [Task(f"pretrain/{run.name}.json", run=run), *evaluations(run)]
 
-    seeds = {seed: [*baselines(seed), *(t for run in runs(seed) for t in of(run))] for seed in SEEDS}
+    # the longest run (VICReg on the UWave pool to the curve's end) first, so one lane starts it at once
+    seeds = {seed: [*of(runs(seed)[0]), *baselines(seed), *(t for run in runs(seed)[1:] for t in of(run))]
+             for seed in SEEDS}
     sizes = [t for n in POOL_SIZES
              for t in of(ScaleRun("vicreg", f"uwave-pool-{n}", budget=MAIN_BUDGET, snapshots=(20_000, MAIN_BUDGET)))]
     wide = of(ScaleRun("vicreg", "uwave-pool", encoder="cnn-wide", budget=MAIN_BUDGET, snapshots=(20_000, MAIN_BUDGET)))
