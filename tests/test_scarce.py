@@ -1,0 +1,206 @@
+"""The label-scarce study: corpora views, few-label read-outs, snapshots, the sweep's order and its report."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from sslts.report import scarce as R
+from sslts.scarce import corpora, fewlabel, scale, sweep
+from sslts.scarce.corpora import Corpus, channel_independent, corpus_for, resample, xd_fold, znorm
+from sslts.scarce.records import write
+
+
+# --- corpora ----------------------------------------------------------------------------------
+
+def test_channel_independent_rows_are_each_channel_of_each_series_resampled_and_normalised():
+    X = np.stack([np.stack([np.arange(10.0) * (c + 1) + i for c in range(3)]) for i in range(2)])  # (2, 3, 10)
+    view = channel_independent(X.astype(np.float32), length=5)
+    assert view.shape == (6, 1, 5)
+    # a ramp stays a ramp whatever its slope and offset: every row is the same z-normalised ramp
+    ramp = znorm(resample(np.arange(10.0), 5)[None])[0]
+    np.testing.assert_allclose(view[:, 0], np.tile(ramp, (6, 1)), atol=1e-6)
+    # row i * C + c is channel c of series i: a distinct channel shows up at its row
+    X[1, 2] = np.sin(np.arange(10.0))
+    view = channel_independent(X.astype(np.float32), length=10)
+    np.testing.assert_allclose(view[5, 0], znorm(np.sin(np.arange(10.0))[None])[0], atol=1e-5)
+
+
+def test_resample_drops_the_nan_padding_of_a_variable_length_series():
+    np.testing.assert_allclose(resample(np.array([0.0, 2.0, np.nan, np.nan]), 3), [0.0, 1.0, 2.0])
+    assert resample(np.array([np.nan]), 4).tolist() == [0.0] * 4
+
+
+def test_folds_keep_the_targets_out_and_do_not_move_when_problems_are_added():
+    assert xd_fold("UWaveGestureLibraryAll") == xd_fold("UWaveGestureLibraryZ") == xd_fold("har") == ""
+    folds = {p: xd_fold(p) for p in ("GunPoint", "CBF", "Adiac", "Coffee", "Wafer", "Yoga")}
+    assert set(folds.values()) <= {"a", "b"} and folds == {p: xd_fold(p) for p in folds}
+    for problem, fold in folds.items():  # a problem is evaluated with the corpus it is not in
+        assert corpus_for(problem) == ("xd-b" if fold == "a" else "xd-a")
+
+
+def test_unknown_corpus_names_the_known_ones():
+    with pytest.raises(corpora.CorpusError, match="known corpora: uwave-pool"):
+        corpora.load_corpus("uwave-pol")
+
+
+def test_corpus_record_checksum_changes_with_its_members():
+    member = {"dataset": "A", "split": "train", "n_series": 3, "sha256": {"A_TRAIN.ts": "ab"}}
+    a = Corpus("x", np.zeros((3, 1, 4), np.float32), (member,), True)
+    b = Corpus("x", np.zeros((3, 1, 4), np.float32), ({**member, "sha256": {"A_TRAIN.ts": "cd"}},), True)
+    assert a.describe()["members_sha256"] != b.describe()["members_sha256"]
+
+
+# --- few-label read-outs ----------------------------------------------------------------------
+
+def test_cl2n_centres_on_the_pool_mean_then_scales_to_unit_length():
+    Z = np.array([[2.0, 1.0], [0.0, 1.0]])
+    out = fewlabel.cl2n(Z, centre=np.array([1.0, 1.0]))
+    np.testing.assert_allclose(out, [[1.0, 0.0], [-1.0, 0.0]])
+
+
+def test_nearest_centroid_by_hand():
+    Zl = np.array([[0.0, 0.0], [0.0, 2.0], [10.0, 0.0]])
+    yl = np.array([0, 0, 1])
+    # class 0's mean is (0, 1), class 1's (10, 0); (4, 1) is nearer (0, 1), (6, 0) nearer (10, 0)
+    assert fewlabel.nearest_centroid(Zl, yl, None, np.array([[4.0, 1.0], [6.0, 0.0]])).tolist() == [0, 1]
+
+
+def _two_arcs(n: int, seed: int = 0):
+    """Two interleaved half circles: one labelled point per arc cannot place the far ends, the pool can."""
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0, np.pi, n)
+    a = np.c_[np.cos(t), np.sin(t)]
+    b = np.c_[1 - np.cos(t), 0.5 - np.sin(t)]
+    return np.concatenate([a, b]) + rng.normal(0, 0.03, (2 * n, 2)), np.repeat([0, 1], n)
+
+
+def test_label_spreading_uses_the_pool_where_the_labelled_points_alone_mislead():
+    pool, _ = _two_arcs(300, seed=1)
+    test, y_test = _two_arcs(200, seed=2)
+    labelled = np.array([[np.cos(0.1), np.sin(0.1)], [1 - np.cos(0.1), 0.5 - np.sin(0.1)]])  # one end of each arc
+    y = np.array([0, 1])
+    by_centroid = np.mean(fewlabel.nearest_centroid(labelled, y, pool, test) == y_test)
+    by_spread = np.mean(fewlabel.spread(labelled, y, pool, test) == y_test)
+    assert by_spread > 0.95 and by_centroid < 0.85
+
+
+def test_few_label_rows_draw_the_same_series_for_every_extractor_and_add_every_label_rows():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 12)
+    centres = rng.normal(0, 5, (3, 4))
+    Z = centres[y] + rng.normal(0, 0.1, (36, 4))
+    rows = fewlabel.few_label_rows(Z, y, Z, Z, y, seed=3)
+    assert [(r["shots"], r["readout"]) for r in rows][:3] == [(1, "centroid"), (1, "logreg"), (1, "spread")]
+    assert {r["shots"] for r in rows} == {1, 2, 5, 10, "all"}
+    assert all(r["accuracy"] == 1.0 for r in rows)  # well separated: every read-out is perfect
+    assert [r for r in rows if r["readout"] == "svm"][0]["n_labelled"] == 36  # small split: SVM protocol added
+    assert {r["n_labelled"] for r in rows if r["shots"] == 2} == {6}
+
+
+# --- pre-training with snapshots ----------------------------------------------------------------
+
+@pytest.fixture
+def tiny_corpus(monkeypatch):
+    X = np.random.default_rng(0).normal(size=(16, 1, 32)).astype(np.float32)
+    corpus = Corpus("tiny", X, ({"dataset": "tiny", "split": "train", "n_series": 16, "sha256": {}},), True)
+    monkeypatch.setitem(corpora.CORPORA, "tiny", lambda: corpus)
+    corpora.load_corpus.cache_clear()
+    yield corpus
+    corpora.load_corpus.cache_clear()
+
+
+def test_snapshot_epochs_round_each_budget_up_to_a_whole_epoch():
+    run = scale.ScaleRun("vicreg", "uwave-pool", budget=1000, snapshots=(100, 400, 1000))
+    assert scale.snapshot_epochs(run, 300) == {1: 100, 2: 400, 4: 1000}
+
+
+def test_snapshots_are_written_with_their_passes_and_a_rerun_reproduces_them(tiny_corpus, tmp_path):
+    run = scale.ScaleRun("simclr", "tiny", budget=48, snapshots=(16, 48), batch_size=8)
+    record = scale.run_pretraining(run, tmp_path / "a", records=tmp_path / "rec", progress=False)
+    assert {k: v["passes"] for k, v in record["snapshots"].items()} == {"16": 16, "48": 48}
+    assert json.loads((tmp_path / "rec" / "pretrain" / f"{run.name}.json").read_text())["epochs"] == 3
+    again = scale.run_pretraining(run, tmp_path / "b", progress=False)  # a fresh folder: trains again
+    for passes in ("16", "48"):
+        a = torch.load(record["snapshots"][passes]["file"], weights_only=True)
+        b = torch.load(again["snapshots"][passes]["file"], weights_only=True)
+        assert all(torch.equal(a[k], b[k]) for k in a)
+    first = torch.load(record["snapshots"]["16"]["file"], weights_only=True)
+    last = torch.load(record["snapshots"]["48"]["file"], weights_only=True)
+    assert any(not torch.equal(first[k], last[k]) for k in first)  # the snapshots are not one model
+    resumed = scale.run_pretraining(run, tmp_path / "a", progress=False)  # finished: nothing retrained
+    assert resumed["timing"]["resumed_from_epoch"] == 3 and resumed["snapshots"]["48"]["wall_s"] is None
+
+
+def test_a_loaded_snapshot_embeds_as_the_trained_encoder_did(tiny_corpus, tmp_path):
+    run = scale.ScaleRun("vicreg", "tiny", budget=16, snapshots=(16,), batch_size=8)
+    record = scale.run_pretraining(run, tmp_path, progress=False)
+    encoder = scale.load_snapshot(record["snapshots"]["16"]["file"], "cnn", 1)
+    untrained = scale.untrained_encoder("cnn", 1, 0)
+    x = torch.from_numpy(tiny_corpus.X[:4])
+    assert not torch.allclose(encoder(x), untrained(x))
+
+
+def test_scale_run_refuses_a_method_that_needs_labels_and_a_snapshot_past_the_budget():
+    with pytest.raises(ValueError, match="needs no labels"):
+        scale.ScaleRun("ttt", "uwave-pool")
+    with pytest.raises(ValueError, match="at most the budget"):
+        scale.ScaleRun("vicreg", "uwave-pool", budget=10, snapshots=(20,))
+
+
+# --- the sweep's order and locks ----------------------------------------------------------------
+
+def test_a_ready_snapshot_evaluation_goes_before_the_plan_order_and_locks_are_exclusive(tmp_path, monkeypatch):
+    monkeypatch.setattr(sweep, "SNAPSHOTS", tmp_path / "snaps")
+    snap = tmp_path / "snaps" / "run" / "passes-10.pt"
+    tasks = [sweep.Task("fewlabel/a.json", config={}), sweep.Task("fewlabel/b.json", config={}, snapshot=snap)]
+    task, lock = sweep.next_task(tasks, tmp_path / "rec", set())
+    assert task.record == "fewlabel/a.json"  # the snapshot is not there yet
+    snap.parent.mkdir(parents=True)
+    snap.with_suffix(".json").write_text("{}")
+    assert sweep.next_task(tasks, tmp_path / "rec", set())[0].record == "fewlabel/b.json"
+    lock.unlink()
+    _, held = sweep.next_task(tasks[:1], tmp_path / "rec", set())
+    assert sweep.next_task(tasks[:1], tmp_path / "rec", set()) is None  # held by this live process
+    held.write_text("999999999")  # a pid that does not exist: a killed lane's lock is taken over
+    assert sweep.next_task(tasks[:1], tmp_path / "rec", set())[0].record == "fewlabel/a.json"
+
+
+def test_the_plan_evaluates_the_cross_dataset_encoder_on_both_targets_and_every_run_once():
+    tasks = sweep.plan()
+    records = [t.record for t in tasks]
+    assert len(records) == len(set(records))
+    xd = [t for t in tasks if t.config and t.config.get("corpus") == "xd-a" and t.config["seed"] == 0]
+    assert {t.config["target"] for t in xd} == {"uwave", "har"}
+    assert {t.config["seed"] for t in tasks if t.config} == set(sweep.SEEDS)
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+def _record(root, features, seed, accuracies, target="uwave", **extra):
+    config = {"target": target, "features": features, "seed": seed, **extra}
+    rows = [{"shots": k, "readout": r, "n_labelled": 8, "accuracy": a} for (k, r), a in accuracies.items()]
+    name = f"fewlabel/{target}/{features}-{extra.get('method', '')}-{seed}.json"
+    write(root, name, {"config": config, "rows": rows, "git_commit": "abc"})
+
+
+def test_report_tables_tests_and_targets_on_hand_made_records(tmp_path):
+    ssl = {"method": "vicreg", "corpus": "uwave-pool", "encoder": "cnn", "budget": 100_000, "passes": 103_950}
+    for seed, (a, b) in enumerate([(0.80, 0.60), (0.82, 0.61), (0.84, 0.62), (0.81, 0.60), (0.83, 0.63)]):
+        _record(tmp_path, "ssl", seed, {(1, "spread"): a, (1, "centroid"): a - 0.1}, **ssl)
+        _record(tmp_path, "minirocket", seed, {(1, "spread"): b, (1, "centroid"): b})
+        _record(tmp_path, "minirocket-ridge", seed, {(1, "own"): b - 0.05})
+    frame = R.load(tmp_path)
+    table = R.shots_table(frame, "uwave", ("spread",))
+    assert table.loc["VICReg · UWave pool", "k = 1"] == "0.820 ± 0.020 (5)"
+    tests = R.paired_tests(frame, "uwave")
+    row = tests[(tests["against"] == "MiniRocket + pool")].iloc[0]
+    assert row["difference"] == pytest.approx(0.208) and row["verdict"] == "SSL higher" and row["seeds"] == 5
+    assert tests["Holm p"].max() <= 1 and (tests["Holm p"] >= tests["p"]).all()
+    targets = R.targets_table(frame).set_index("setting")
+    assert targets.loc["UWave, 1 per class", "verdict"] == "reached"  # 0.820 >= 0.80
+    assert targets.loc["UWave, 2 per class", "verdict"] == "not run"
