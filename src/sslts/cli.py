@@ -1,5 +1,6 @@
 """Command line: ``sslts run``, ``sslts book``, ``sslts params``, ``sslts fetch``, ``sslts sweep``,
-``sslts compare``, ``sslts cleaning``, ``sslts transfer``, ``sslts vqvae``, ``sslts dissect``.
+``sslts compare``, ``sslts cleaning``, ``sslts transfer``, ``sslts vqvae``, ``sslts dissect``,
+``sslts scarce``.
 
 Every error a user can act on ends in one line starting with ``error:`` and exit status 2.
 """
@@ -116,6 +117,15 @@ def _parser() -> argparse.ArgumentParser:
                          help="local: one run at a time here; ray: each run a Ray task (this machine's cores, or --address)")
     dissect.add_argument("--address", default=None, help="a Ray cluster to join (with --engine ray), e.g. auto")
 
+    scarce = sub.add_parser("scarce", help="the label-scarce study: describe a corpus, or run a sweep lane (resumable)")
+    scarce_sub = scarce.add_subparsers(dest="scarce_command", required=True)
+    corpus = scarce_sub.add_parser("corpus", help="load an unlabelled corpus and print its record")
+    corpus.add_argument("name", help="uwave-pool, uwave-pool-500/1000/2000, har-train, xd-a or xd-b")
+    lane = scarce_sub.add_parser("sweep", help="run study tasks without a record; start one lane per core")
+    lane.add_argument("--lane", type=int, default=0, help="this lane's number (progress bar position)")
+    lane.add_argument("--out", default="results/scarce", help="record folder (default results/scarce)")
+    lane.add_argument("--max-tasks", type=int, default=None, help="stop after this many tasks")
+
     fetch = sub.add_parser("fetch", help="get, verify and cache datasets (e.g. before going offline)")
     fetch.add_argument("datasets", nargs="+")
     return parser
@@ -130,6 +140,22 @@ def _seeds(text: str) -> list[int]:
 
 def _names(text: str | None) -> list[str] | None:
     return None if text is None else [n.strip() for n in text.split(",") if n.strip()]
+
+
+def _scarce(args: argparse.Namespace) -> None:
+    from .scarce.corpora import CorpusError, load_corpus
+
+    try:
+        if args.scarce_command == "corpus":
+            import json
+
+            print(json.dumps(load_corpus(args.name).describe(), indent=2))
+        else:
+            from .scarce.sweep import sweep
+
+            print(f"{sweep(args.lane, args.out, max_tasks=args.max_tasks)} tasks run; records in {args.out}")
+    except CorpusError as error:
+        raise ParameterError(str(error)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
             done = run_dissection_sweep(planned, args.out, args.max_runs, progress=not args.no_progress,
                                         engine=args.engine, address=args.address)
             print(f"{done} new records in {args.out}")
+        elif args.command == "scarce":
+            _scarce(args)
         elif args.command == "params":
             from .params import describe
 

@@ -323,6 +323,13 @@ CHAPTERS["ncvqvae"] = {
 }
 
 
+# "When self-supervision pays" reads the committed records of `sslts scarce sweep`; it trains nothing.
+CHAPTERS["scarce"] = {
+    "records": Param(str, "scarce", "folder of the label-scarce study's run records, under results/",
+                     pattern=r"[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*"),
+}
+
+
 # The cleaning chapter reads the committed records of `sslts cleaning`; it trains nothing.
 CHAPTERS["cleaning"] = {
     "records": Param(str, "cleaning", "folder of the cleaning study's run records, under results/",

@@ -74,6 +74,8 @@ def shots_table(frame: pd.DataFrame, target: str, readouts: tuple[str, ...]) -> 
     if sub.empty:
         return pd.DataFrame()
     sub = sub.assign(row=sub["system"] + np.where(len(readouts) > 1, " / " + sub["readout"].map(READOUT_LABELS), ""))
+    if readouts == ("spread",):  # MiniRocket's features under label spreading see the same pool
+        sub = sub.assign(row=sub["row"].replace({"MiniRocket": "MiniRocket + pool"}))
     table = sub.groupby(["row", "shots"], sort=False)["accuracy"].apply(_cell).unstack("shots")
     table = table.reindex(columns=[c for c in COLUMNS if c in table.columns]).fillna("not run")
     order = sub[sub["shots"] == 1].groupby("row")["accuracy"].mean().sort_values(ascending=False).index
@@ -143,7 +145,9 @@ def budget_curve(frame: pd.DataFrame, target: str, readout: str = "centroid",
     out = table.pivot_table(index=["system", "budget"], columns="shots", values="cell", aggfunc="first")
     out.columns = [f"k = {c}" for c in out.columns]
     out.insert(0, "series passes", passes.reindex(out.index).map(lambda p: f"{int(p):,}"))
-    return out
+    out = out.reset_index()
+    out["budget"] = out["budget"].map(lambda b: f"{int(b):,}")
+    return out.set_index(["system", "budget"])
 
 
 def pool_size_table(frame: pd.DataFrame, readouts: tuple[str, ...] = ("centroid", "logreg"),
@@ -200,3 +204,38 @@ def targets_table(frame: pd.DataFrame) -> pd.DataFrame:
                      "MiniRocket (ridge)": "not run" if ridge.empty else f"{ridge.mean():.3f} ({len(ridge)})",
                      "verdict": reached})
     return pd.DataFrame(rows)
+
+
+def _mean(frame: pd.DataFrame, target: str, name: str, readout: str, k) -> tuple[float, int]:
+    part = frame[(frame["target"] == target) & (frame["system"] == name) & (frame["readout"] == readout)
+                 & (frame["shots"] == k)]["accuracy"]
+    return (float(part.mean()), len(part)) if len(part) else (float("nan"), 0)
+
+
+def sentences(frame: pd.DataFrame, tests: pd.DataFrame, target: str) -> list[str]:
+    """What the records say for ``target``, one sentence per ``k``: the pre-declared SSL system with
+    label spreading against MiniRocket + pool and the untrained CNN, and the count of tests SSL wins."""
+    name = TARGET_SYSTEM[target]
+    main = main_systems(frame)
+    out = []
+    for k in SHOTS:
+        ssl, n = _mean(main, target, name, "spread", k)
+        if not n:
+            continue
+        parts = []
+        for reference, label in (("MiniRocket", "MiniRocket + pool"), ("untrained CNN", "the untrained CNN")):
+            ref, _ = _mean(main, target, reference, "spread", k)
+            row = tests[(tests["system"] == name) & (tests["k"] == k) & (tests["read-out"] == READOUT_LABELS["spread"])
+                        & (tests["against"] == (label if reference == "MiniRocket" else reference))] if not tests.empty else tests
+            verdict = row["verdict"].iloc[0] if len(row) else "not tested"
+            holm_p = f", Holm p = {row['Holm p'].iloc[0]:.3g}" if len(row) and np.isfinite(row["Holm p"].iloc[0]) else ""
+            parts.append(f"{ref:.3f} for {label} ({verdict}{holm_p})")
+        out.append(f"With {k} labelled series per class, {name} read out by label spreading reaches "
+                   f"{ssl:.3f} (mean of {n} seeds), against {parts[0]} and {parts[1]}.")
+    if not tests.empty:
+        mine = tests[tests["system"].str.contains("·")]
+        wins = mine[(mine["verdict"] == "SSL higher")]
+        losses = mine[(mine["verdict"] == "SSL lower")]
+        out.append(f"Over every SSL system, read-out and k, {len(wins)} of {len(mine)} paired comparisons favour "
+                   f"self-supervision after Holm's correction and {len(losses)} favour the reference.")
+    return out
