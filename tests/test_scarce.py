@@ -204,3 +204,28 @@ def test_report_tables_tests_and_targets_on_hand_made_records(tmp_path):
     targets = R.targets_table(frame).set_index("setting")
     assert targets.loc["UWave, 1 per class", "verdict"] == "reached"  # 0.820 >= 0.80
     assert targets.loc["UWave, 2 per class", "verdict"] == "not run"
+
+
+def test_ucr_tables_rank_the_systems_and_test_the_corpus_encoder_over_problems(tmp_path, monkeypatch):
+    monkeypatch.setattr(R, "cited_ucr", lambda: {"P0": 0.5})
+    for i in range(6):
+        for system, all_labels, few in (("xd", 0.9, 0.8), ("own", 0.8, 0.6), ("untrained", 0.7, 0.6 + 0.01 * i),
+                                        ("minirocket", 0.95, None)):
+            rows = [{"shots": "all", "readout": "svm" if system != "minirocket" else "own", "n_labelled": 9,
+                     "accuracy": all_labels - 0.01 * i}]
+            if few is not None:
+                rows.append({"shots": 1, "readout": "centroid", "n_labelled": 2, "accuracy": few})
+            write(tmp_path, f"ucr/P{i}/{system}-s0.json", {"config": {"problem": f"P{i}", "system": system, "seed": 0},
+                                                          "rows": rows})
+    frame = R.load_ucr(tmp_path)
+    table = R.ucr_all_labels(frame)
+    assert table.loc["P0", "TS2Vec (published), not measured here"] == 0.5 and np.isnan(table.iloc[1, -1])
+    ranks = R.ucr_ranks(table.drop(columns=table.columns[-1]))
+    assert ranks.index[0] == "MiniRocket" and ranks.loc["MiniRocket", "mean rank"] == 1.0
+    assert ranks["problems"].iloc[0] == 6
+    means, tests = R.ucr_few_label(frame)
+    assert means.loc[1, "VICReg · cross-dataset"] == 0.8 and means.loc[1, "problems"] == 6
+    own = tests[tests["against"] == "VICReg · own training split"].iloc[0]
+    # six problems all in one direction: Wilcoxon's exact two-sided p is 2 / 2**6 = 0.03125, doubled by Holm
+    assert own["p"] == pytest.approx(0.03125) and own["Holm p"] == pytest.approx(0.0625)
+    assert own["verdict"] == "no significant difference"

@@ -239,3 +239,88 @@ def sentences(frame: pd.DataFrame, tests: pd.DataFrame, target: str) -> list[str
         out.append(f"Over every SSL system, read-out and k, {len(wins)} of {len(mine)} paired comparisons favour "
                    f"self-supervision after Holm's correction and {len(losses)} favour the reference.")
     return out
+
+
+# --- the UCR benchmark ----------------------------------------------------------------------------
+
+UCR_LABELS = {"xd": "VICReg · cross-dataset", "own": "VICReg · own training split", "untrained": "untrained CNN",
+              "minirocket": "MiniRocket"}
+CITED_TS2VEC = "TS2Vec (published)"
+
+
+def load_ucr(root) -> pd.DataFrame:
+    """One row per UCR record row: problem, system, seed, shots, read-out, accuracy."""
+    rows = []
+    for record in read_all(root, "ucr"):
+        c = record["config"]
+        rows += [{"problem": c["problem"], "system": UCR_LABELS[c["system"]], "seed": c["seed"],
+                  **{k: r[k] for k in ("shots", "readout", "n_labelled", "accuracy")}} for r in record["rows"]]
+    return pd.DataFrame(rows, columns=["problem", "system", "seed", "shots", "readout", "n_labelled", "accuracy"])
+
+
+def cited_ucr() -> dict[str, float]:
+    """TS2Vec's published UCR accuracies from ``cited.json`` (cited, never measured here)."""
+    import json
+    from importlib import resources
+
+    figures = json.loads(resources.files("sslts.report").joinpath("cited.json").read_text())["figures"]
+    return {f["dataset"]: f["accuracy"] for f in figures if f["method"] == CITED_TS2VEC and f.get("archive") == "UCR"}
+
+
+def ucr_all_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    """Problems in rows; each system's accuracy with every label (encoders: SVM protocol; MiniRocket:
+    its own classifier) in columns, then TS2Vec's published figure (not measured here)."""
+    rows = frame[(frame["shots"] == ALL) & frame["readout"].isin(["svm", "own"])]
+    if rows.empty:
+        return pd.DataFrame()
+    table = rows.pivot_table(index="problem", columns="system", values="accuracy")
+    cited = cited_ucr()
+    table[f"{CITED_TS2VEC}, not measured here"] = [cited.get(p, np.nan) for p in table.index]
+    return table
+
+
+def ucr_ranks(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean rank (1 = best) of each column over the problems every column covers, and the count."""
+    complete = table.dropna()
+    if complete.empty:
+        return pd.DataFrame()
+    ranks = complete.rank(axis=1, ascending=False).mean()
+    return pd.DataFrame({"mean rank": ranks.round(2), "mean accuracy": complete.mean().round(3),
+                         "problems": len(complete)}).sort_values("mean rank")
+
+
+def ucr_cd_diagram(table: pd.DataFrame):
+    """aeon's critical-difference diagram over the problems every column covers (None below 2 problems)."""
+    from aeon.visualisation import plot_critical_difference
+
+    complete = table.dropna()
+    if len(complete) < 2 or complete.shape[1] < 3:
+        return None
+    fig, _ = plot_critical_difference(complete.to_numpy(), list(complete.columns), test="wilcoxon", correction="holm",
+                                      width=7, textspace=1.8)
+    return fig
+
+
+def ucr_few_label(frame: pd.DataFrame, readout: str = "centroid") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mean few-label accuracy over the problems every encoder covers, and Wilcoxon tests over problems
+    of the cross-dataset encoder against the per-dataset one and the untrained CNN (Holm over all)."""
+    rows = frame[frame["shots"].isin(SHOTS) & (frame["readout"] == readout)]
+    if rows.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    wide = rows.pivot_table(index=["problem", "shots"], columns="system", values="accuracy")
+    wide = wide.dropna()
+    means = wide.groupby("shots").mean().round(3)
+    means["problems"] = wide.groupby("shots").size()
+    tests = []
+    xd = UCR_LABELS["xd"]
+    for k, part in wide.groupby("shots"):
+        for other in (UCR_LABELS["own"], UCR_LABELS["untrained"]):
+            if xd in part and other in part and len(part) >= 2:
+                t = paired_test(part[xd].to_numpy(), part[other].to_numpy(), "wilcoxon")
+                tests.append({"k": k, "against": other, "difference": t.mean_difference, "p": t.p_value,
+                              "problems": t.n})
+    tests = pd.DataFrame(tests)
+    if not tests.empty:
+        tests["Holm p"] = holm(tests["p"].to_numpy())
+        tests["verdict"] = [_verdict(d, p).replace("SSL", "cross-dataset") for d, p in zip(tests["difference"], tests["Holm p"])]
+    return means, tests

@@ -214,6 +214,7 @@ CORPORA: dict[str, Callable[[], Corpus]] = {
     "xd-a": lambda: _xd("a"),
     "xd-b": lambda: _xd("b"),
 }
+OWN_PREFIX = "train:"
 # The unlabelled data of each target for the semi-supervised read-outs (the same for every method).
 TARGET_POOLS = {"uwave": "uwave-pool", "har": "har-train"}
 
@@ -226,6 +227,10 @@ def load_corpus(name: str) -> Corpus:
         CorpusError: an unknown name (the message lists the known ones).
         sslts.data.DataError: a member cannot be loaded.
     """
+    if name.startswith(OWN_PREFIX):  # one problem's own training split (the per-dataset SSL baseline)
+        from .ucr import own_corpus
+
+        return own_corpus(name[len(OWN_PREFIX):])
     if name not in CORPORA:
-        raise CorpusError(f"unknown corpus {name!r}; known corpora: {', '.join(CORPORA)}")
+        raise CorpusError(f"unknown corpus {name!r}; known corpora: {', '.join(CORPORA)}, or {OWN_PREFIX}<problem>")
     return CORPORA[name]()

@@ -30,7 +30,7 @@ from ..data import load_dataset
 from ..evaluate.fractions import label_shot_indices
 from ..evaluate.readouts import feature_maps, readout
 from ..provenance import data_checksums, environment
-from .corpora import TARGET_POOLS, load_corpus
+from .corpora import TARGET_POOLS, channel_independent, load_corpus
 from .fewlabel import ALL, SHOTS, few_label_rows
 from .scale import load_snapshot, untrained_encoder
 
@@ -49,22 +49,22 @@ def target_space(target: str) -> tuple[Any, Any, np.ndarray, np.ndarray, Any]:
     return train, test, pool.prepare(train.X), pool.prepare(test.X), pool
 
 
-def encode(model: torch.nn.Module, X: np.ndarray, corpus_name: str | None) -> np.ndarray:
-    """``(n, C, L)`` target-space series -> ``(n, D)``; a channel-independent corpus's encoder embeds each channel."""
-    if corpus_name is not None and load_corpus(corpus_name).channel_independent:
+def encode(model: torch.nn.Module, X: np.ndarray, independent: bool = False) -> np.ndarray:
+    """``(n, C, L)`` target-space series -> ``(n, D)``; with ``independent`` (an encoder of a
+    channel-independent corpus) each channel is embedded alone and the channels' embeddings concatenated."""
+    if independent:
         n, channels = X.shape[:2]
-        z = readout(feature_maps(model, load_corpus(corpus_name).prepare(X)), POOLING).numpy()  # (n * C, D)
+        z = readout(feature_maps(model, channel_independent(X)), POOLING).numpy()  # (n * C, D)
         return z.reshape(n, channels * z.shape[1])
     return readout(feature_maps(model, X), POOLING).numpy()
 
 
-def extractor(config: dict[str, Any], in_channels: int) -> tuple[torch.nn.Module | None, str | None]:
-    """The encoder of an ``ssl`` or ``untrained`` config, and the corpus whose view it expects."""
+def extractor(config: dict[str, Any], in_channels: int) -> tuple[torch.nn.Module, bool]:
+    """The encoder of an ``ssl`` or ``untrained`` config, and whether it sees one channel at a time."""
     if config["features"] == "ssl":
-        corpus = load_corpus(config["corpus"])
-        channels = 1 if corpus.channel_independent else in_channels
-        return load_snapshot(config["snapshot"], config["encoder"], channels), config["corpus"]
-    return untrained_encoder(config["encoder"], in_channels, config["seed"]), None
+        independent = load_corpus(config["corpus"]).channel_independent
+        return load_snapshot(config["snapshot"], config["encoder"], 1 if independent else in_channels), independent
+    return untrained_encoder(config["encoder"], in_channels, config["seed"]), False
 
 
 def _minirocket_features(X_pool, X_train, X_test, seed):
@@ -96,8 +96,8 @@ def evaluate(config: dict[str, Any]) -> dict[str, Any]:
         if config["features"] == "minirocket":
             Z_pool, Z_train, Z_test = _minirocket_features(pool.X, X_train, X_test, config["seed"])
         else:
-            model, corpus = extractor(config, X_train.shape[1])
-            Z_pool, Z_train, Z_test = (encode(model, X, corpus) for X in (pool.X, X_train, X_test))
+            model, independent = extractor(config, X_train.shape[1])
+            Z_pool, Z_train, Z_test = (encode(model, X, independent) for X in (pool.X, X_train, X_test))
         rows = few_label_rows(Z_train, train.y, Z_pool, Z_test, test.y, config["seed"])
     return {"kind": "scale-fewlabel", "config": config, "pooling": POOLING, "rows": rows,
             "data": {"target_pool": pool.describe(), "sha256": data_checksums(train, test),

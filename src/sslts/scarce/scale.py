@@ -33,7 +33,7 @@ from ..experiment import DEFAULT_AUGMENTATIONS
 from ..methods import METHODS, MethodContext, build_method
 from ..provenance import environment
 from ..train import TrainConfig, pretrain
-from .corpora import CORPORA, load_corpus
+from .corpora import CORPORA, OWN_PREFIX, load_corpus
 
 # Encoders of the study: the book's CNN, a wider CNN and the dilated residual encoder (TS2Vec's).
 ENCODERS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -72,7 +72,7 @@ class ScaleRun:
         if self.method not in METHODS or METHODS[self.method].needs_labels:
             raise ValueError(f"method must be an SSL method that needs no labels, one of "
                              f"{', '.join(m for m, c in METHODS.items() if not c.needs_labels)}; got {self.method!r}")
-        if self.corpus not in CORPORA:
+        if self.corpus not in CORPORA and not self.corpus.startswith(OWN_PREFIX):
             raise ValueError(f"unknown corpus {self.corpus!r}; known: {', '.join(CORPORA)}")
         if self.encoder not in ENCODERS:
             raise ValueError(f"unknown encoder {self.encoder!r}; known: {', '.join(ENCODERS)}")
@@ -89,7 +89,7 @@ class ScaleRun:
     def name(self) -> str:
         """A readable, unique folder name: ``<method>-<encoder>-<corpus>-s<seed>-<8 hex>``."""
         digest = hashlib.sha256(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()[:8]
-        return f"{self.method}-{self.encoder}-{self.corpus}-s{self.seed}-{digest}"
+        return f"{self.method}-{self.encoder}-{self.corpus.replace(':', '-')}-s{self.seed}-{digest}"
 
 
 def snapshot_epochs(run: ScaleRun, n_series: int) -> dict[int, int]:

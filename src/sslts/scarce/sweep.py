@@ -105,8 +105,25 @@ def plan() -> list[Task]:
     sizes = [t for n in POOL_SIZES
              for t in of(ScaleRun("vicreg", f"uwave-pool-{n}", budget=MAIN_BUDGET, snapshots=(20_000, MAIN_BUDGET)))]
     wide = of(ScaleRun("vicreg", "uwave-pool", encoder="cnn-wide", budget=MAIN_BUDGET, snapshots=(20_000, MAIN_BUDGET)))
-    # the extensions (pool size, a wider encoder) before the last two seeds: each adds a new axis
-    return [*seeds[0], *seeds[1], *seeds[2], *sizes, *wide, *seeds[3], *seeds[4]]
+    # the extensions (the UCR benchmark, pool size, a wider encoder) before the last two seeds
+    return [*seeds[0], *seeds[1], *seeds[2], *ucr_tasks(), *sizes, *seeds[3], *seeds[4], *wide]
+
+
+def ucr_tasks() -> list[Task]:
+    """The UCR benchmark: the other fold's corpus run, then per problem its own VICReg run and four records."""
+    from . import ucr
+
+    xd_b = ucr.xd_run("GunPoint") if ucr.xd_run("GunPoint").corpus == "xd-b" else ucr.xd_run("Coffee")
+    tasks = [Task(f"pretrain/{xd_b.name}.json", run=xd_b)]
+    for problem in ucr.problems():
+        own = ucr.own_run(problem)
+        tasks.append(Task(f"pretrain/{own.name}.json", run=own))
+        for system in ucr.SYSTEMS:
+            snap = {"xd": snapshot_path(SNAPSHOTS, ucr.xd_run(problem), MAIN_BUDGET),
+                    "own": snapshot_path(SNAPSHOTS, own, ucr.OWN_BUDGET)}.get(system)
+            tasks.append(Task(f"ucr/{problem}/{system}-s0.json", config={"ucr": problem, "system": system, "seed": 0},
+                              snapshot=snap))
+    return tasks
 
 
 def _lock(task: Task) -> Path | None:
@@ -144,6 +161,11 @@ def run_task(task: Task, root: Path) -> None:
         run_pretraining(task.run, SNAPSHOTS, records=root, progress=True)
         return
     config = dict(task.config)
+    if "ucr" in config:
+        from .ucr import evaluate_problem
+
+        write(root, task.record, evaluate_problem(config["ucr"], config["system"], SNAPSHOTS, config["seed"]))
+        return
     if config["features"] == "ssl":
         sidecar = json.loads(Path(config["snapshot"]).with_suffix(".json").read_text())
         config["passes"] = int(sidecar["passes"])
