@@ -229,3 +229,21 @@ def test_ucr_tables_rank_the_systems_and_test_the_corpus_encoder_over_problems(t
     # six problems all in one direction: Wilcoxon's exact two-sided p is 2 / 2**6 = 0.03125, doubled by Holm
     assert own["p"] == pytest.approx(0.03125) and own["Holm p"] == pytest.approx(0.0625)
     assert own["verdict"] == "no significant difference"
+
+
+def test_every_cited_ucr_figure_is_an_accuracy_its_test_split_can_give():
+    """A control on the second-hand TS2Vec figures: each must be (rounded) some count over the test size."""
+    import csv
+
+    from sslts.data.sources import find_in_mirrors
+
+    path = find_in_mirrors("ucr_corpus.csv")
+    if path is None:
+        pytest.skip("no data mirror with ucr_corpus.csv (set SSLTS_DATA_MIRROR)")
+    with open(path, newline="") as handle:
+        sizes = {row["name"]: int(row["test_cases"]) for row in csv.DictReader(handle)}
+    cited = R.cited_ucr()
+    assert len(cited) >= 29 and "OliveOil" not in cited
+    for problem, accuracy in cited.items():
+        n = sizes[problem]
+        assert abs(round(accuracy * n) / n - accuracy) <= 0.0005 + 1e-9, problem

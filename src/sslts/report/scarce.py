@@ -263,8 +263,8 @@ def cited_ucr() -> dict[str, float]:
     import json
     from importlib import resources
 
-    figures = json.loads(resources.files("sslts.report").joinpath("cited.json").read_text())["figures"]
-    return {f["dataset"]: f["accuracy"] for f in figures if f["method"] == CITED_TS2VEC and f.get("archive") == "UCR"}
+    figures = json.loads(resources.files("sslts.report").joinpath("cited.json").read_text())["ucr_figures"]
+    return {f["dataset"]: f["accuracy"] for f in figures if f["method"] == CITED_TS2VEC}
 
 
 def ucr_all_labels(frame: pd.DataFrame) -> pd.DataFrame:
