@@ -247,3 +247,15 @@ def test_every_cited_ucr_figure_is_an_accuracy_its_test_split_can_give():
     for problem, accuracy in cited.items():
         n = sizes[problem]
         assert abs(round(accuracy * n) / n - accuracy) <= 0.0005 + 1e-9, problem
+
+
+def test_the_two_cross_dataset_folds_split_the_mirror_problems_and_hold_no_target():
+    from sslts.data.sources import find_in_mirrors
+
+    if find_in_mirrors(corpora.UCR_LIST) is None:
+        pytest.skip("no data mirror with ucr_corpus.csv (set SSLTS_DATA_MIRROR)")
+    a, b = corpora.xd_members("a"), corpora.xd_members("b")
+    everything = [*corpora.ucr_problems(), *corpora.UEA_PROBLEMS]
+    assert not set(a) & set(b)
+    assert set(a) | set(b) == {p for p in everything if not p.startswith("UWave")}
+    assert len(a) > 40 and len(b) > 40

@@ -66,7 +66,10 @@ def spread(Zl: np.ndarray, yl: np.ndarray, Zu: np.ndarray, Zt: np.ndarray) -> np
     X = np.concatenate([Zl, Zu])
     y = np.concatenate([yl, -np.ones(len(Zu), dtype=np.int64)])  # -1: unlabelled
     model = LabelSpreading(kernel="knn", n_neighbors=SPREAD_NEIGHBOURS, alpha=SPREAD_ALPHA, max_iter=1000)
-    return model.fit(X, y).predict(Zt)
+    # A test row whose neighbours no label reached (a graph component without a labelled row) has an
+    # all-zero label distribution; scikit-learn divides by its zero sum and predicts the first class.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return model.fit(X, y).predict(Zt)
 
 
 CLASSIFIERS: dict[str, Callable[..., np.ndarray]] = {"centroid": nearest_centroid, "logreg": logistic,
