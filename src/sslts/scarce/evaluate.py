@@ -31,7 +31,7 @@ from ..evaluate.fractions import label_shot_indices
 from ..evaluate.readouts import feature_maps, readout
 from ..provenance import data_checksums, environment
 from .corpora import TARGET_POOLS, channel_independent, load_corpus
-from .fewlabel import ALL, SHOTS, few_label_rows
+from .fewlabel import ALL, ALL_MAX_TRAIN, SHOTS, few_label_rows
 from .scale import load_snapshot, untrained_encoder
 
 # Fixed before any run of the study: four equal stretches of time, each averaged, keep the order of
@@ -76,7 +76,9 @@ def _minirocket_features(X_pool, X_train, X_test, seed):
 
 def _own_rows(config, X_train, y_train, X_test, y_test) -> list[dict[str, Any]]:
     rows = []
-    draws = [(k, label_shot_indices(y_train, k, config["seed"])) for k in SHOTS] + [(ALL, np.arange(len(y_train)))]
+    draws = [(k, label_shot_indices(y_train, k, config["seed"])) for k in SHOTS]
+    if len(y_train) <= ALL_MAX_TRAIN:
+        draws.append((ALL, np.arange(len(y_train))))
     for k, picked in draws:
         predicted = OWN_CLASSIFIERS[config["features"]](X_train[picked], y_train[picked], X_test, y_test,
                                                         config["seed"], "auto")
