@@ -133,7 +133,25 @@ def test_snapshots_are_written_with_their_passes_and_a_rerun_reproduces_them(tin
     last = torch.load(record["snapshots"]["48"]["file"], weights_only=True)
     assert any(not torch.equal(first[k], last[k]) for k in first)  # the snapshots are not one model
     resumed = scale.run_pretraining(run, tmp_path / "a", progress=False)  # finished: nothing retrained
-    assert resumed["timing"]["resumed_from_epoch"] == 3 and resumed["snapshots"]["48"]["wall_s"] is None
+    assert resumed["timing"]["resumed_from_epoch"] == 3
+    assert resumed["snapshots"]["48"]["wall_s"] == record["snapshots"]["48"]["wall_s"]  # read from the sidecar
+
+
+def test_a_run_paused_at_a_snapshot_and_carried_on_equals_one_uninterrupted_run(tiny_corpus, tmp_path):
+    run = scale.ScaleRun("vicreg", "tiny", budget=48, snapshots=(16, 48), batch_size=8)
+    paused = scale.run_pretraining(run, tmp_path / "staged", progress=False, until=16)
+    assert paused["paused_at"] == 16
+    assert scale.snapshot_path(tmp_path / "staged", run, 16).exists()
+    assert not scale.snapshot_path(tmp_path / "staged", run, 48).exists()
+    assert scale.run_pretraining(run, tmp_path / "staged", progress=False, until=16)["paused_at"] == 16  # done: no-op
+    carried = scale.run_pretraining(run, tmp_path / "staged", progress=False)
+    assert carried["timing"]["resumed_from_epoch"] == 1
+    whole = scale.run_pretraining(run, tmp_path / "whole", progress=False)
+    a = torch.load(carried["snapshots"]["48"]["file"], weights_only=True)
+    b = torch.load(whole["snapshots"]["48"]["file"], weights_only=True)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    with pytest.raises(ValueError, match="one of the run's snapshots"):
+        scale.run_pretraining(run, tmp_path / "x", progress=False, until=20)
 
 
 def test_a_loaded_snapshot_embeds_as_the_trained_encoder_did(tiny_corpus, tmp_path):
@@ -174,6 +192,11 @@ def test_the_plan_evaluates_the_cross_dataset_encoder_on_both_targets_and_every_
     tasks = sweep.plan()
     records = [t.record for t in tasks]
     assert len(records) == len(set(records))
+    # every seed reaches the main budget before any run is carried past it (the UCR benchmark comes before seed 3)
+    first_long = min(i for i, t in enumerate(tasks) if t.run is not None and t.until is None and t.run.budget > sweep.MAIN_BUDGET)
+    last_seed = max(i for i, t in enumerate(tasks) if t.config and t.config.get("seed") == max(sweep.SEEDS)
+                    and "ucr" not in t.config)
+    assert last_seed < first_long
     xd = [t for t in tasks if t.config and t.config.get("corpus") == "xd-a" and t.config["seed"] == 0]
     assert {t.config["target"] for t in xd} == {"uwave", "har"}
     assert {t.config["seed"] for t in tasks if t.config} == set(sweep.SEEDS)

@@ -128,47 +128,70 @@ def load_snapshot(path: str | Path, encoder: str, in_channels: int) -> torch.nn.
     return model.eval()
 
 
+class _Pause(Exception):
+    """Raised after the epoch at which a staged run stops for now (its checkpoint is already saved)."""
+
+
 def run_pretraining(run: ScaleRun, out_dir: str | Path, records: str | Path | None = None,
-                    progress: bool = True) -> dict[str, Any]:
+                    progress: bool = True, until: int | None = None) -> dict[str, Any]:
     """Pre-train ``run`` (resuming), keep its snapshots under ``out_dir`` and return its record.
 
-    The record (written under ``records`` when given) names the corpus and its members' checksums,
-    each snapshot's file, passes and the wall time at which it was reached, and the loss per epoch.
+    With ``until`` (one of the run's snapshots), training stops for now once that snapshot is written
+    and returns ``{"paused_at": until, ...}``; a later call resumes the same run from its checkpoint,
+    so one long run serves an early budget first and is carried on later (the learning rate is
+    constant, so where a run pauses changes nothing it computes). Otherwise the run goes to its budget
+    and the record (written under ``records`` when given) names the corpus and its members' checksums,
+    each snapshot's file, passes and the cumulative training time at which it was reached (a resumed
+    run adds the time of earlier calls; an interrupted epoch's time is lost), and the loss per epoch.
     """
     corpus = load_corpus(run.corpus)
     n = len(corpus.X)
     epochs = max(1, math.ceil(run.budget / n))
     wanted = snapshot_epochs(run, n)
+    if until is not None and until not in run.snapshots:
+        raise ValueError(f"until must be one of the run's snapshots {run.snapshots}, got {until}")
+    if until is not None and snapshot_path(out_dir, run, until).with_suffix(".json").exists():
+        return {"paused_at": until, "run": run.name}  # that stage is done
     model = build(run, corpus.X.shape[1:])
+    folder = Path(out_dir) / run.name
     config = TrainConfig(epochs=epochs, batch_size=run.batch_size, lr=run.lr, weight_decay=run.weight_decay,
                          warmup_epochs=1, schedule="constant", seed=run.seed, progress=progress,
-                         checkpoint_dir=str(Path(out_dir) / run.name), num_threads=run.threads)
+                         checkpoint_dir=str(folder), num_threads=run.threads)
+    clock = folder / "train_seconds.json"  # cumulative over calls, as of the last checkpoint
+    before = json.loads(clock.read_text())["seconds"] if clock.exists() else 0.0
     started, reached = time.perf_counter(), {}
 
     def keep(epoch: int, method: Any) -> None:
+        elapsed = round(before + time.perf_counter() - started, 1)
+        atomic_write_json(clock, {"epoch": epoch, "seconds": elapsed})
         if epoch in wanted:
             path = snapshot_path(out_dir, run, wanted[epoch])
-            reached[wanted[epoch]] = {"epoch": epoch, "passes": epoch * n, "file": str(path),
-                                      "wall_s": round(time.perf_counter() - started, 1)}
+            reached[wanted[epoch]] = {"epoch": epoch, "passes": epoch * n, "file": str(path), "wall_s": elapsed}
             if not path.exists():
                 buffer = io.BytesIO()
                 torch.save(method.encoder.state_dict(), buffer)
                 atomic_write_bytes(path, buffer.getvalue())
                 # the sidecar last: a reader that sees it finds the weights complete
                 atomic_write_json(path.with_suffix(".json"), reached[wanted[epoch]])
+        if until is not None and epoch >= math.ceil(until / n):
+            raise _Pause
 
-    result = pretrain(model, corpus.X, build_pipeline(run.augmentations, shape=corpus.X.shape[1:]), config,
-                      on_epoch_end=keep)
+    try:
+        result = pretrain(model, corpus.X, build_pipeline(run.augmentations, shape=corpus.X.shape[1:]), config,
+                          on_epoch_end=keep)
+    except _Pause:
+        return {"paused_at": until, "run": run.name}
     for epoch, passes in wanted.items():  # snapshots a resumed run had already written
-        reached.setdefault(passes, {"epoch": epoch, "passes": epoch * n, "file": str(snapshot_path(out_dir, run, passes)),
-                                    "wall_s": None})
-        if not Path(reached[passes]["file"]).exists():
-            raise RuntimeError(f"snapshot at {passes} passes is missing ({reached[passes]['file']}): delete "
-                               f"{Path(out_dir) / run.name} and run again")
+        path = snapshot_path(out_dir, run, passes)
+        if passes not in reached and path.with_suffix(".json").exists():
+            reached[passes] = json.loads(path.with_suffix(".json").read_text())
+        if not path.exists():
+            raise RuntimeError(f"snapshot at {passes} passes is missing ({path}): delete {folder} and run again")
     record = {"kind": "scale-pretrain", "config": run.identity(), "run": run.name, "corpus": corpus.describe(),
               "epochs": epochs, "snapshots": {str(k): v for k, v in sorted(reached.items())},
               "loss": [round(x, 5) for x in result.loss_history],
-              "timing": {"pretrain_s": round(result.wall_time_s, 1), "resumed_from_epoch": result.resumed_from_epoch,
+              "timing": {"pretrain_s": json.loads(clock.read_text())["seconds"] if clock.exists() else None,
+                         "this_call_s": round(result.wall_time_s, 1), "resumed_from_epoch": result.resumed_from_epoch,
                          "samples_per_s": round(result.samples_per_s, 1) if result.epochs_run else None,
                          "threads": run.threads},
               "corpus_members": list(corpus.members), **environment("cpu" if not torch.cuda.is_available() else None)}

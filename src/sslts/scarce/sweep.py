@@ -47,9 +47,16 @@ class Task:
     run: ScaleRun | None = None
     config: dict[str, Any] | None = None
     snapshot: Path | None = None  # an evaluation waits for this snapshot's sidecar
+    until: int | None = None  # a pre-training stage: train to this snapshot for now
 
     def ready(self) -> bool:
         return self.snapshot is None or self.snapshot.with_suffix(".json").exists()
+
+    def done(self, root: Path) -> bool:
+        """A record exists; for a pre-training stage, the snapshot it trains to does."""
+        if self.until is not None:
+            return snapshot_path(SNAPSHOTS, self.run, self.until).with_suffix(".json").exists()
+        return exists(root, self.record)
 
 
 def runs(seed: int) -> list[ScaleRun]:
@@ -94,19 +101,30 @@ def baselines(seed: int) -> list[Task]:
     return tasks
 
 
-def plan() -> list[Task]:
-    """Every task, in priority order (evaluations are preferred when ready: see :func:`next_task`)."""
-    def of(run: ScaleRun) -> list[Task]:
-        return [Task(f"pretrain/{run.name}.json", run=run), *evaluations(run)]
+def pretraining(run: ScaleRun, until: int | None = None) -> Task:
+    """The task that trains ``run`` to ``until`` passes for now (a stage), or to its budget."""
+    if until is None or until == run.budget:
+        return Task(f"pretrain/{run.name}.json", run=run)
+    return Task(f"stage/{run.name}-{until}", run=run, until=until)
 
-    # the longest run (VICReg on the UWave pool to the curve's end) first, so one lane starts it at once
+
+def plan() -> list[Task]:
+    """Every task, in priority order (a ready snapshot evaluation goes first: see :func:`next_task`).
+
+    Seeds 0-2 at the main budget first (seed 0's long runs stop there for now), then the UCR
+    benchmark, seeds 3-4, seed 0's long runs carried on to the budget curve's end, the pool sizes
+    and the wider CNN.
+    """
+    def of(run: ScaleRun) -> list[Task]:
+        return [pretraining(run, MAIN_BUDGET if run.budget > MAIN_BUDGET else None), *evaluations(run)]
+
     seeds = {seed: [*of(runs(seed)[0]), *baselines(seed), *(t for run in runs(seed)[1:] for t in of(run))]
              for seed in SEEDS}
+    longer = [pretraining(run) for run in runs(0) if run.budget > MAIN_BUDGET]
     sizes = [t for n in POOL_SIZES
              for t in of(ScaleRun("vicreg", f"uwave-pool-{n}", budget=MAIN_BUDGET, snapshots=(20_000, MAIN_BUDGET)))]
     wide = of(ScaleRun("vicreg", "uwave-pool", encoder="cnn-wide", budget=MAIN_BUDGET, snapshots=(20_000, MAIN_BUDGET)))
-    # the extensions (the UCR benchmark, pool size, a wider encoder) before the last two seeds
-    return [*seeds[0], *seeds[1], *seeds[2], *ucr_tasks(), *sizes, *seeds[3], *seeds[4], *wide]
+    return [*seeds[0], *seeds[1], *seeds[2], *ucr_tasks(), *seeds[3], *seeds[4], *longer, *sizes, *wide]
 
 
 def ucr_tasks() -> list[Task]:
@@ -145,11 +163,11 @@ def _lock(task: Task) -> Path | None:
 
 def next_task(tasks: list[Task], root: Path, failed: set[str]) -> tuple[Task, Path] | None:
     """The first ready snapshot evaluation, else the first task in plan order, that this lane can lock."""
-    todo = [t for t in tasks if t.record not in failed and not exists(root, t.record) and t.ready()]
+    todo = [t for t in tasks if t.record not in failed and not t.done(root) and t.ready()]
     for task in sorted(todo, key=lambda t: t.snapshot is None):  # stable: snapshots first, then plan order
         lock = _lock(task)
         if lock is not None:
-            if exists(root, task.record):  # finished by another lane meanwhile
+            if task.done(root):  # finished by another lane meanwhile
                 lock.unlink(missing_ok=True)
                 continue
             return task, lock
@@ -158,7 +176,7 @@ def next_task(tasks: list[Task], root: Path, failed: set[str]) -> tuple[Task, Pa
 
 def run_task(task: Task, root: Path) -> None:
     if task.run is not None:
-        run_pretraining(task.run, SNAPSHOTS, records=root, progress=True)
+        run_pretraining(task.run, SNAPSHOTS, records=root, progress=True, until=task.until)
         return
     config = dict(task.config)
     if "ucr" in config:
@@ -181,11 +199,11 @@ def sweep(lane: int = 0, root: str | Path = ROOT, threads: int = 1, max_tasks: i
     tasks = plan()
     with tqdm(total=len(tasks), desc=f"scarce lane {lane}", unit="task", position=lane) as bar:
         while max_tasks is None or done < max_tasks:
-            bar.n = sum(exists(root, t.record) for t in tasks)
+            bar.n = sum(t.done(root) for t in tasks)
             bar.refresh()
             picked = next_task(tasks, root, failed)
             if picked is None:
-                if all(exists(root, t.record) or t.record in failed for t in tasks):
+                if all(t.done(root) or t.record in failed for t in tasks):
                     break
                 time.sleep(20)  # evaluations waiting for snapshots another lane is training
                 continue
