@@ -159,6 +159,8 @@ def run_pretraining(run: ScaleRun, out_dir: str | Path, records: str | Path | No
                          checkpoint_dir=str(folder), num_threads=run.threads)
     clock = folder / "train_seconds.json"  # cumulative over calls, as of the last checkpoint
     before = json.loads(clock.read_text())["seconds"] if clock.exists() else 0.0
+    # a checkpoint older than the clock (written before this file existed) hides earlier calls' time
+    clock_complete = clock.exists() or not any(folder.glob("*.pt"))
     started, reached = time.perf_counter(), {}
 
     def keep(epoch: int, method: Any) -> None:
@@ -192,6 +194,7 @@ def run_pretraining(run: ScaleRun, out_dir: str | Path, records: str | Path | No
               "loss": [round(x, 5) for x in result.loss_history],
               "timing": {"pretrain_s": json.loads(clock.read_text())["seconds"] if clock.exists() else None,
                          "this_call_s": round(result.wall_time_s, 1), "resumed_from_epoch": result.resumed_from_epoch,
+                         "clock_complete": clock_complete,
                          "samples_per_s": round(result.samples_per_s, 1) if result.epochs_run else None,
                          "threads": run.threads},
               "corpus_members": list(corpus.members), **environment("cpu" if not torch.cuda.is_available() else None)}
