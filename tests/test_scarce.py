@@ -282,3 +282,15 @@ def test_the_two_cross_dataset_folds_split_the_mirror_problems_and_hold_no_targe
     assert not set(a) & set(b)
     assert set(a) | set(b) == {p for p in everything if not p.startswith("UWave")}
     assert len(a) > 40 and len(b) > 40
+
+
+def test_a_difference_is_called_equivalent_only_when_the_tost_shows_it(tmp_path):
+    ssl = {"method": "vicreg", "corpus": "uwave-pool", "encoder": "cnn", "budget": 100_000, "passes": 103_950}
+    close = [(0.801, 0.800), (0.812, 0.810), (0.797, 0.800), (0.805, 0.803), (0.790, 0.792)]  # within 0.003
+    noisy = [(0.70, 0.80), (0.90, 0.80), (0.75, 0.80), (0.88, 0.80), (0.79, 0.80)]  # mean 0.804, spread 0.08
+    for seed, ((a, b), (c, d)) in enumerate(zip(close, noisy)):
+        _record(tmp_path, "ssl", seed, {(1, "centroid"): a, (2, "centroid"): c}, **ssl)
+        _record(tmp_path, "minirocket", seed, {(1, "centroid"): b, (2, "centroid"): d})
+    tests = R.paired_tests(R.load(tmp_path), "uwave", readouts=("centroid",)).set_index("k")
+    assert tests.loc[1, "verdict"] == "equivalent (within ±0.02)"
+    assert tests.loc[2, "verdict"] == "inconclusive"

@@ -15,7 +15,7 @@ import pandas as pd
 from ..scarce.fewlabel import ALL, SHOTS
 from ..scarce.records import read_all
 from ..scarce.sweep import MAIN_BUDGET
-from .stats import holm, mean_interval, paired_test
+from .stats import holm, mean_interval, paired_test, tost
 
 METHOD_LABELS = {"vicreg": "VICReg", "simclr": "SimCLR", "barlow_twins": "Barlow Twins", "vibcreg": "VIbCReg"}
 CORPUS_LABELS = {"uwave-pool": "UWave pool", "har-train": "HAR windows", "xd-a": "cross-dataset", "xd-b": "cross-dataset"}
@@ -85,12 +85,18 @@ def shots_table(frame: pd.DataFrame, target: str, readouts: tuple[str, ...]) -> 
     return table
 
 
-def _paired(frame: pd.DataFrame, a: pd.Series, b: pd.Series) -> tuple[float, float, int]:
+# Differences in accuracy smaller than this are called equivalent when the TOST shows it: two
+# points of accuracy, declared before the study ran, about one test series in 50.
+EQUIVALENCE_MARGIN = 0.02
+
+
+def _paired(frame: pd.DataFrame, a: pd.Series, b: pd.Series) -> tuple[float, float, float, int]:
     both = pd.concat([a, b], axis=1, join="inner").dropna()
     if len(both) < 2:
-        return float("nan"), float("nan"), len(both)
-    test = paired_test(both.iloc[:, 0].to_numpy(), both.iloc[:, 1].to_numpy(), test="t")
-    return test.mean_difference, test.p_value, len(both)
+        return float("nan"), float("nan"), float("nan"), len(both)
+    x, y = both.iloc[:, 0].to_numpy(), both.iloc[:, 1].to_numpy()
+    test = paired_test(x, y, test="t")
+    return test.mean_difference, test.p_value, tost(x, y, EQUIVALENCE_MARGIN), len(both)
 
 
 def paired_tests(frame: pd.DataFrame, target: str, readouts: tuple[str, ...] = ("centroid", "spread")) -> pd.DataFrame:
@@ -112,24 +118,30 @@ def paired_tests(frame: pd.DataFrame, target: str, readouts: tuple[str, ...] = (
                         a, b = by.loc[(name, readout, k)], by.loc[(reference, readout, k)]
                     except KeyError:
                         continue
-                    diff, p, n = _paired(sub, a, b)
+                    diff, p, p_equal, n = _paired(sub, a, b)
                     rows.append({"system": name, "read-out": READOUT_LABELS[readout], "k": k,
                                  "against": reference if readout != "spread" or reference != "MiniRocket"
-                                 else "MiniRocket + pool", "difference": diff, "p": p, "seeds": n})
+                                 else "MiniRocket + pool", "difference": diff, "p": p, "TOST p": p_equal,
+                                 "seeds": n})
     table = pd.DataFrame(rows)
     if table.empty:
         return table
     table["Holm p"] = holm(table["p"].to_numpy())
-    table["verdict"] = [_verdict(d, p) for d, p in zip(table["difference"], table["Holm p"])]
+    table["Holm TOST p"] = holm(table["TOST p"].to_numpy())
+    table["verdict"] = [_verdict(d, p, q) for d, p, q in zip(table["difference"], table["Holm p"], table["Holm TOST p"])]
     return table
 
 
-def _verdict(difference: float, p: float) -> str:
-    if not np.isfinite(p):
+def _verdict(difference: float, p: float, p_equivalent: float = float("nan")) -> str:
+    """``SSL higher`` / ``SSL lower`` (Holm p < 0.05), ``equivalent`` (Holm TOST p < 0.05 for
+    :data:`EQUIVALENCE_MARGIN`), else ``inconclusive``: no difference shown, and no equivalence either."""
+    if not np.isfinite(p) and not np.isfinite(p_equivalent):
         return "too few seeds to test"
-    if p >= 0.05:
-        return "no significant difference"
-    return "SSL higher" if difference > 0 else "SSL lower"
+    if np.isfinite(p) and p < 0.05:
+        return "SSL higher" if difference > 0 else "SSL lower"
+    if np.isfinite(p_equivalent) and p_equivalent < 0.05:
+        return f"equivalent (within ±{EQUIVALENCE_MARGIN})"
+    return "inconclusive"
 
 
 def budget_curve(frame: pd.DataFrame, target: str, readout: str = "centroid",
@@ -325,5 +337,6 @@ def ucr_few_label(frame: pd.DataFrame, readout: str = "centroid") -> tuple[pd.Da
     tests = pd.DataFrame(tests)
     if not tests.empty:
         tests["Holm p"] = holm(tests["p"].to_numpy())
-        tests["verdict"] = [_verdict(d, p).replace("SSL", "cross-dataset") for d, p in zip(tests["difference"], tests["Holm p"])]
+        tests["verdict"] = [_verdict(d, p).replace("SSL", "cross-dataset").replace("inconclusive", "no significant difference")
+                            for d, p in zip(tests["difference"], tests["Holm p"])]
     return means, tests

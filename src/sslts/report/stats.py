@@ -154,3 +154,24 @@ def holm(p_values: np.ndarray | list[float]) -> np.ndarray:
     adjusted = np.minimum(1.0, (m - np.arange(m)) * p[order])
     out[order] = np.maximum.accumulate(adjusted)
     return out
+
+
+def tost(a: np.ndarray | list[float], b: np.ndarray | list[float], margin: float) -> float:
+    """p-value of the paired two one-sided tests (TOST) that ``|mean(a - b)| < margin``.
+
+    Equivalence within ``margin`` is shown where the p-value is below alpha: both one-sided t-tests,
+    ``mean(d) > -margin`` and ``mean(d) < margin``, must reject; the p-value is the larger of the two.
+    NaN with fewer than two pairs or differences without spread.
+
+    >>> round(tost([0.80, 0.81, 0.79, 0.80, 0.81], [0.80, 0.80, 0.80, 0.80, 0.80], 0.02), 4)
+    0.0043
+    >>> round(tost([0.90, 0.95, 0.85, 0.92, 0.88], [0.80, 0.80, 0.80, 0.80, 0.80], 0.02), 4)
+    0.9953
+    """
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    if d.size < 2 or np.all(d == d[0]):
+        return float("nan")
+    se = d.std(ddof=1) / np.sqrt(d.size)
+    lower = stats.t.sf((d.mean() + margin) / se, d.size - 1)  # H0: mean <= -margin
+    upper = stats.t.cdf((d.mean() - margin) / se, d.size - 1)  # H0: mean >= margin
+    return float(max(lower, upper))
