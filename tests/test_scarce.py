@@ -224,6 +224,8 @@ def test_report_tables_tests_and_targets_on_hand_made_records(tmp_path):
     row = tests[(tests["against"] == "MiniRocket + pool")].iloc[0]
     assert row["difference"] == pytest.approx(0.208) and row["verdict"] == "SSL higher" and row["seeds"] == 5
     assert tests["Holm p"].max() <= 1 and (tests["Holm p"] >= tests["p"]).all()
+    said = R.findings(frame, {"uwave": tests})
+    assert said[0].startswith("UWave: VICReg · UWave pool with label spreading pays at k = 1 against MiniRocket")
     targets = R.targets_table(frame).set_index("setting")
     assert targets.loc["UWave, 1 per class", "verdict"] == "reached"  # 0.820 >= 0.80
     assert targets.loc["UWave, 2 per class", "verdict"] == "not run"

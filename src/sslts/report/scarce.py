@@ -92,8 +92,9 @@ EQUIVALENCE_MARGIN = 0.02
 
 def _paired(frame: pd.DataFrame, a: pd.Series, b: pd.Series) -> tuple[float, float, float, int]:
     both = pd.concat([a, b], axis=1, join="inner").dropna()
-    if len(both) < 2:
-        return float("nan"), float("nan"), float("nan"), len(both)
+    if len(both) < 2:  # a difference to show, nothing to test
+        diff = float((both.iloc[:, 0] - both.iloc[:, 1]).mean()) if len(both) else float("nan")
+        return diff, float("nan"), float("nan"), len(both)
     x, y = both.iloc[:, 0].to_numpy(), both.iloc[:, 1].to_numpy()
     test = paired_test(x, y, test="t")
     return test.mean_difference, test.p_value, tost(x, y, EQUIVALENCE_MARGIN), len(both)
@@ -340,3 +341,32 @@ def ucr_few_label(frame: pd.DataFrame, readout: str = "centroid") -> tuple[pd.Da
         tests["verdict"] = [_verdict(d, p).replace("SSL", "cross-dataset").replace("inconclusive", "no significant difference")
                             for d, p in zip(tests["difference"], tests["Holm p"])]
     return means, tests
+
+
+def findings(frame: pd.DataFrame, tests: dict[str, pd.DataFrame]) -> list[str]:
+    """The chapter's answer in a few sentences, each computed from the records (none when they lack it)."""
+    out = []
+    for target, table in tests.items():
+        if table.empty:
+            continue
+        spread = table[(table["read-out"] == READOUT_LABELS["spread"]) & (table["system"] == TARGET_SYSTEM[target])]
+        mr = spread[spread["against"] == "MiniRocket + pool"]
+        wins = sorted(mr.loc[mr["verdict"] == "SSL higher", "k"].tolist())
+        losses = sorted(mr.loc[mr["verdict"] == "SSL lower", "k"].tolist())
+        gap = mr.set_index("k")["difference"]
+        if mr.empty:
+            continue
+        where = (f"pays at k = {', '.join(map(str, wins))}" if wins else
+                 "is untested (one seed)" if mr["seeds"].max() < 2 else "is not shown to pay at any k")
+        out.append(f"{TARGET_LABELS[target]}: {TARGET_SYSTEM[target]} with label spreading {where} against "
+                   f"MiniRocket given the same pool (differences {', '.join(f'{d:+.3f}' for d in gap.to_numpy())} "
+                   f"at k = {', '.join(map(str, gap.index))}, {int(mr['seeds'].min())}-{int(mr['seeds'].max())} seeds)"
+                   + (f"; it is significantly worse at k = {', '.join(map(str, losses))}" if losses else "") + ".")
+    for target in tests:
+        curve = frame[(frame["target"] == target) & (frame["features"] == "ssl") & (frame["seed"] == 0)
+                      & (frame["system"] == TARGET_SYSTEM[target]) & (frame["readout"] == "spread") & (frame["shots"] == 1)]
+        if curve["budget"].nunique() >= 2:
+            points = curve.groupby("budget")["accuracy"].mean()
+            out.append(f"{TARGET_LABELS[target]}, one label per class, seed 0: "
+                       + ", ".join(f"{a:.3f} after {int(b):,} passes" for b, a in points.items()) + ".")
+    return out
