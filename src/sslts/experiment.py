@@ -36,7 +36,7 @@ from .evaluate import (embed, epochs_for_min_steps, evaluate_embeddings, evaluat
 from .methods import METHODS, MethodContext, build_method
 from .provenance import data_checksums, environment
 from .results import write_record
-from .train import TrainConfig, pretrain
+from .train import TrainConfig, default_warmup, pretrain
 
 BASELINES = ("random_init",)
 # epochs = 0 means "auto": about ``pretrain_budget`` series passes, between 5 and 200 epochs, so a
@@ -296,7 +296,7 @@ def train_config_for(config: ExperimentConfig, n_pool: int, progress: bool = Fal
     epochs = config.epochs or auto_epochs(n_pool, config.pretrain_budget)
     return TrainConfig(epochs=epochs, batch_size=config.batch_size, lr=config.lr,
                        weight_decay=config.weight_decay, seed=config.seed, device=config.device,
-                       progress=progress, warmup_epochs=max(1, epochs // 10),
+                       progress=progress, warmup_epochs=default_warmup(epochs),
                        checkpoint_dir=None if checkpoint_dir is None else str(checkpoint_dir), num_threads=num_threads)
 
 

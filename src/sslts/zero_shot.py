@@ -38,7 +38,7 @@ from sslts.encoders import build_encoder
 from sslts.evaluate import embed, evaluate_embeddings
 from sslts.experiment import ExperimentConfig, build_model, stratified_subset
 from sslts.methods.clip import CLIP, CLIPText, CLIPTextConfig
-from sslts.train import TrainConfig, pretrain
+from sslts.train import TrainConfig, default_warmup, pretrain
 
 __all__ = ["TowerEncoder", "ZeroShotResult", "nearest_description", "run_zero_shot", "split_classes",
            "tower_evaluation", "towers_discussion", "untrained_clip", "zero_shot_discussion"]
@@ -206,7 +206,7 @@ def run_zero_shot(
                             held_out=",".join(names[i] for i in held), train_encoder=train_encoder)
     method = CLIPText(tower, config)
     cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device, progress=progress,
-                      warmup_epochs=max(1, epochs // 10))
+                      warmup_epochs=default_warmup(epochs))
     started = time.perf_counter()
     result = pretrain(method, X_train, build_pipeline(augmentations, shape=X_train.shape[1:]), cfg, y=seen_train.y)
     train_s = time.perf_counter() - started

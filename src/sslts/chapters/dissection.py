@@ -21,7 +21,7 @@ from ..evaluate.dissection import concept_masks, detector_counts, dissect
 from ..evaluate.readouts import feature_maps
 from ..experiment import auto_epochs, build_model, load_splits
 from ..params import resolve
-from ..train import TrainConfig, pretrain
+from ..train import TrainConfig, default_warmup, pretrain
 from ..wiring import METHOD_CHAPTER, experiment_config
 
 SUPERVISED = "supervised"
@@ -61,7 +61,7 @@ def trained_encoder(method: str, dataset: str, P: dict[str, Any]) -> tuple[torch
         epochs = config.epochs or auto_epochs(len(X), config.pretrain_budget)
         pretrain(model, X, build_pipeline(config.augmentations, shape=X.shape[1:]),
                  TrainConfig(epochs=epochs, batch_size=config.batch_size, lr=config.lr, seed=P["seed"],
-                             warmup_epochs=max(1, epochs // 10), progress=False),
+                             warmup_epochs=default_warmup(epochs), progress=False),
                  y=train.y if model.needs_labels else None)
         encoder = model.encoder if method != "clip" else model
     return encoder, X, train
