@@ -296,3 +296,17 @@ def test_a_difference_is_called_equivalent_only_when_the_tost_shows_it(tmp_path)
     tests = R.paired_tests(R.load(tmp_path), "uwave", readouts=("centroid",)).set_index("k")
     assert tests.loc[1, "verdict"] == "equivalent (within ±0.02)"
     assert tests.loc[2, "verdict"] == "inconclusive"
+
+
+def test_open_items_name_what_the_records_lack_and_vanish_once_they_exist(tmp_path):
+    from sslts.report.conclusions import open_items
+
+    items = open_items(tmp_path)
+    assert "UCI HAR is not yet in the comparison: no `compare/har` records." in items
+    assert "The label-scarce study has 0 of 5 seeds on UWave." in items
+    for seed in range(5):
+        _record(tmp_path / "scarce", "minirocket", seed, {(1, "centroid"): 0.5})
+    items = open_items(tmp_path)
+    assert not any("seeds on UWave" in item for item in items)
+    assert "The label-scarce study has 0 of 5 seeds on UCI HAR." in items
+    assert "The UCR benchmark of the label-scarce study has records for 0 of 30 problems." in items

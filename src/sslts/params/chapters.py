@@ -268,6 +268,7 @@ CHAPTERS["comparison"] = {
 
 # The reproducibility appendix reads committed re-runs of records; it trains nothing.
 CHAPTERS["reproducibility"] = {}
+CHAPTERS["conclusions"] = {}  # reads every study's records; trains nothing
 
 
 # Network dissection: which units of each encoder detect which concept (Bau et al. 2017, in 1-D).
