@@ -459,3 +459,19 @@ def test_stability_default_is_read_from_each_rows_configuration(tmp_path):
     record["rows"][1]["config"]["lr_g"] = 1e-3  # UWave has no row of today's defaults any more
     path.write_text(json.dumps(record))
     assert stability_summary(str(path))[0].attrs["default"] == {"har": "slow_d"}
+
+
+def test_every_chapter_compiles_and_displays_figures_through_the_one_shared_show():
+    import ast
+    from pathlib import Path
+
+    import jupytext
+
+    book = Path(__file__).resolve().parents[1] / "book"
+    for path in sorted(book.glob("*.md")):
+        notebook = jupytext.read(path)
+        code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code"
+                         and not cell.source.lstrip().startswith(("%", "!")))
+        tree = ast.parse(code, filename=str(path))  # a syntax error names the chapter
+        defined = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
+        assert "show" not in defined, f"{path.name} defines its own show(); use sslts.plots.show"
