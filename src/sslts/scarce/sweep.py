@@ -112,8 +112,9 @@ def plan() -> list[Task]:
     """Every task, in priority order (a ready snapshot evaluation goes first: see :func:`next_task`).
 
     Seeds 0-1 at the main budget first (seed 0's long runs stop there for now), then VICReg on the
-    UWave pool carried on to the curve's end and the wider CNN, seed 2, the UCR benchmark, seeds
-    3-4, the other long runs and the pool sizes.
+    UWave pool carried on to the curve's end and the wider CNN, the UCR benchmark's cheap systems
+    (corpus encoder, untrained CNN, MiniRocket), seed 2, its per-dataset VICReg runs, seeds 3-4,
+    the other long runs and the pool sizes.
     """
     def of(run: ScaleRun) -> list[Task]:
         return [pretraining(run, MAIN_BUDGET if run.budget > MAIN_BUDGET else None), *evaluations(run)]
@@ -124,9 +125,12 @@ def plan() -> list[Task]:
     sizes = [t for n in POOL_SIZES
              for t in of(ScaleRun("vicreg", f"uwave-pool-{n}", budget=MAIN_BUDGET, snapshots=(20_000, MAIN_BUDGET)))]
     wide = of(ScaleRun("vicreg", "uwave-pool", encoder="cnn-wide", budget=MAIN_BUDGET, snapshots=(20_000, MAIN_BUDGET)))
-    # after two seeds: how far VICReg on the UWave pool goes (budget, then capacity); then the third
-    # seed, the UCR benchmark, the last two seeds, the other long runs and the pool sizes
-    return [*seeds[0], *seeds[1], longer[0], *wide, *seeds[2], *ucr_tasks(), *seeds[3], *seeds[4], *longer[1:], *sizes]
+    # after two seeds: how far VICReg on the UWave pool goes (budget, then capacity); the UCR benchmark
+    # without its per-dataset runs; the third seed; the per-dataset runs; the rest
+    ucr = ucr_tasks()
+    own = [t for t in ucr if (t.run is not None and t.run.corpus.startswith("train:")) or t.record.endswith("/own-s0.json")]
+    cheap = [t for t in ucr if t not in own]  # the other fold's corpus run, then untrained, MiniRocket, corpus encoder
+    return [*seeds[0], *seeds[1], longer[0], *wide, *cheap, *seeds[2], *own, *seeds[3], *seeds[4], *longer[1:], *sizes]
 
 
 def ucr_tasks() -> list[Task]:
