@@ -343,6 +343,11 @@ def ucr_few_label(frame: pd.DataFrame, readout: str = "centroid") -> tuple[pd.Da
     return means, tests
 
 
+def _seeds_text(seeds: pd.Series) -> str:
+    low, high = int(seeds.min()), int(seeds.max())
+    return f"{low} seed{'s' if low != 1 else ''}" if low == high else f"{low}-{high} seeds"
+
+
 def findings(frame: pd.DataFrame, tests: dict[str, pd.DataFrame]) -> list[str]:
     """The chapter's answer in a few sentences, each computed from the records (none when they lack it)."""
     out = []
@@ -360,7 +365,7 @@ def findings(frame: pd.DataFrame, tests: dict[str, pd.DataFrame]) -> list[str]:
                  "is untested (one seed)" if mr["seeds"].max() < 2 else "is not shown to pay at any k")
         out.append(f"{TARGET_LABELS[target]}: {TARGET_SYSTEM[target]} with label spreading {where} against "
                    f"MiniRocket given the same pool (differences {', '.join(f'{d:+.3f}' for d in gap.to_numpy())} "
-                   f"at k = {', '.join(map(str, gap.index))}, {int(mr['seeds'].min())}-{int(mr['seeds'].max())} seeds)"
+                   f"at k = {', '.join(map(str, gap.index))}; {_seeds_text(mr['seeds'])})"
                    + (f"; it is significantly worse at k = {', '.join(map(str, losses))}" if losses else "") + ".")
     for target in tests:
         curve = frame[(frame["target"] == target) & (frame["features"] == "ssl") & (frame["seed"] == 0)
