@@ -185,7 +185,10 @@ def pretrain_table(root) -> pd.DataFrame:
     for r in read_all(root, "pretrain"):
         c = r["config"]
         snaps = "; ".join(f"{int(s['passes']):,} at {s['wall_s']:.0f} s" if s.get("wall_s") is not None
-                          else f"{int(s['passes']):,} (resumed)" for s in r["snapshots"].values())
+                          else f"{int(s['passes']):,} (resumed)"
+                          for s in sorted(r["snapshots"].values(), key=lambda s: s["passes"]))
+        if not r["timing"].get("clock_complete", True):
+            snaps += " (each call's own clock: the run was restarted)"
         seconds = r["timing"]["pretrain_s"]
         if not r["timing"].get("clock_complete", True):
             seconds = f"at least {seconds}"  # an earlier call's time was not kept
@@ -193,6 +196,9 @@ def pretrain_table(root) -> pd.DataFrame:
                             f"seed {c['seed']}", "corpus series": r["corpus"]["n_series"],
                      "epochs": r["epochs"], "snapshots (passes at training time)": snaps,
                      "pre-training (s)": seconds, "series/s (last call)": r["timing"]["samples_per_s"],
+                     # the whole budget at the last call's rate: comparable where an earlier call's time was lost
+                     "budget at that rate (s)": round(r["epochs"] * r["corpus"]["n_series"] / r["timing"]["samples_per_s"])
+                     if r["timing"]["samples_per_s"] else None,
                      "threads": r["timing"]["threads"], "commit": r["git_commit"]})
     return pd.DataFrame(rows)
 
