@@ -310,3 +310,12 @@ def test_open_items_name_what_the_records_lack_and_vanish_once_they_exist(tmp_pa
     assert not any("seeds on UWave" in item for item in items)
     assert "The label-scarce study has 0 of 5 seeds on UCI HAR." in items
     assert "The UCR benchmark of the label-scarce study has records for 0 of 30 problems." in items
+
+
+def test_a_stage_whose_evaluations_are_recorded_needs_no_training_in_a_fresh_clone(tmp_path, monkeypatch):
+    monkeypatch.setattr(sweep, "SNAPSHOTS", tmp_path / "snaps")  # no snapshot on disk, as in a fresh clone
+    stage = next(t for t in sweep.plan() if t.until is not None)
+    assert stage.serves and not stage.done(tmp_path)
+    for record in stage.serves:
+        write(tmp_path, record, {})
+    assert stage.done(tmp_path)

@@ -160,7 +160,7 @@ def budget_curve(frame: pd.DataFrame, target: str, readout: str = "centroid",
     out.insert(0, "series passes", passes.reindex(out.index).map(lambda p: f"{int(p):,}"))
     out = out.reset_index()
     out["budget"] = out["budget"].map(lambda b: f"{int(b):,}")
-    return out.set_index(["system", "budget"])
+    return out.set_index("system")  # one level: a markdown table shows it as a column, not as tuples
 
 
 def pool_size_table(frame: pd.DataFrame, readouts: tuple[str, ...] = ("centroid", "logreg"),

@@ -18,7 +18,7 @@ import os
 import sys
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,14 +48,18 @@ class Task:
     config: dict[str, Any] | None = None
     snapshot: Path | None = None  # an evaluation waits for this snapshot's sidecar
     until: int | None = None  # a pre-training stage: train to this snapshot for now
+    serves: tuple[str, ...] = ()  # a stage: the evaluation records that need its snapshots
 
     def ready(self) -> bool:
         return self.snapshot is None or self.snapshot.with_suffix(".json").exists()
 
     def done(self, root: Path) -> bool:
-        """A record exists; for a pre-training stage, the snapshot it trains to does."""
+        """A record exists; a pre-training stage is done when the snapshot it trains to exists, or
+        when every evaluation it serves has its record (a fresh clone has the committed records
+        but not the snapshots, which are not committed: it need not train the stage again)."""
         if self.until is not None:
-            return snapshot_path(SNAPSHOTS, self.run, self.until).with_suffix(".json").exists()
+            return (snapshot_path(SNAPSHOTS, self.run, self.until).with_suffix(".json").exists()
+                    or (bool(self.serves) and all(exists(root, record) for record in self.serves)))
         return exists(root, self.record)
 
 
@@ -117,7 +121,11 @@ def plan() -> list[Task]:
     the other long runs and the pool sizes.
     """
     def of(run: ScaleRun) -> list[Task]:
-        return [pretraining(run, MAIN_BUDGET if run.budget > MAIN_BUDGET else None), *evaluations(run)]
+        if run.budget <= MAIN_BUDGET:
+            return [pretraining(run), *evaluations(run)]
+        early = [t for t in evaluations(run) if t.config["budget"] <= MAIN_BUDGET]
+        stage = replace(pretraining(run, MAIN_BUDGET), serves=tuple(t.record for t in early))
+        return [stage, *evaluations(run)]
 
     seeds = {seed: [*of(runs(seed)[0]), *baselines(seed), *(t for run in runs(seed)[1:] for t in of(run))]
              for seed in SEEDS}
