@@ -136,6 +136,15 @@ def deterministic_algorithms(num_threads: int | None = None) -> Iterator[None]:
 # --- how the learning rate moves --------------------------------------------------------------
 
 
+def default_warmup(epochs: int) -> int:
+    """The book's warm-up: a tenth of training, at least one epoch (the one rule every caller uses).
+
+    >>> default_warmup(5), default_warmup(40), default_warmup(200)
+    (1, 4, 20)
+    """
+    return max(1, epochs // 10)
+
+
 def learning_rate(
     step: int, *, base_lr: float, total_steps: int, warmup_steps: int, schedule: str = "cosine"
 ) -> float:

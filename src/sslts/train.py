@@ -37,25 +37,15 @@ from tqdm import tqdm
 
 from sslts.checkpoint import TrainingState, checkpoint_path, describe_run
 from sslts.methods.base import Augment, ConfigBase, SSLMethod, StepContext
-from sslts.policies import (SCHEDULES, DivergenceGuard, Schedule, TrainingDiverged, deterministic_algorithms,
+from sslts.policies import (SCHEDULES, DivergenceGuard, Schedule, TrainingDiverged, default_warmup, deterministic_algorithms,
                             forked_rng, learning_rate, peak_memory_mb, resolve_device, training_device)
 
 # TrainingDiverged, learning_rate and resolve_device live in sslts.policies (fine-tuning shares them).
-__all__ = ["TrainConfig", "TrainResult", "TrainingDiverged", "default_warmup", "learning_rate", "pretrain",
-           "resolve_device"]
+__all__ = ["TrainConfig", "TrainResult", "TrainingDiverged", "default_warmup", "learning_rate", "pretrain", "resolve_device"]
 
 # Fields that do not change the numbers a run produces; they stay out of the run's identity so
 # that, e.g., turning the progress bar off does not prevent resuming.
 NOT_IDENTITY = ("checkpoint_dir", "checkpoint_every", "num_threads", "progress")
-
-
-def default_warmup(epochs: int) -> int:
-    """The book's warm-up: a tenth of training, at least one epoch (the one rule every caller uses).
-
-    >>> default_warmup(5), default_warmup(40), default_warmup(200)
-    (1, 4, 20)
-    """
-    return max(1, epochs // 10)
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,7 @@ def shots_table(frame: pd.DataFrame, target: str, readouts: tuple[str, ...]) -> 
 EQUIVALENCE_MARGIN = 0.02
 
 
-def _paired(frame: pd.DataFrame, a: pd.Series, b: pd.Series) -> tuple[float, float, float, int]:
+def _paired(a: pd.Series, b: pd.Series) -> tuple[float, float, float, int]:
     both = pd.concat([a, b], axis=1, join="inner").dropna()
     if len(both) < 2:  # a difference to show, nothing to test
         diff = float((both.iloc[:, 0] - both.iloc[:, 1]).mean()) if len(both) else float("nan")
@@ -119,7 +119,7 @@ def paired_tests(frame: pd.DataFrame, target: str, readouts: tuple[str, ...] = (
                         a, b = by.loc[(name, readout, k)], by.loc[(reference, readout, k)]
                     except KeyError:
                         continue
-                    diff, p, p_equal, n = _paired(sub, a, b)
+                    diff, p, p_equal, n = _paired(a, b)
                     rows.append({"system": name, "read-out": READOUT_LABELS[readout], "k": k,
                                  "against": reference if readout != "spread" or reference != "MiniRocket"
                                  else "MiniRocket + pool", "difference": diff, "p": p, "TOST p": p_equal,

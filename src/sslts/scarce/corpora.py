@@ -184,11 +184,11 @@ def training_split(problem: str) -> TimeSeriesData:
                           provenance={"archive": record["archive"], "files": {filename: record["files"][filename]}})
 
 
-def _xd(fold: str, progress: bool = False) -> Corpus:
+def _xd(fold: str) -> Corpus:
     from tqdm import tqdm
 
     parts, blocks = [], []
-    for problem in tqdm(xd_members(fold), desc=f"corpus xd-{fold}", disable=not progress):
+    for problem in tqdm(xd_members(fold), desc=f"corpus xd-{fold}", leave=False):
         train = training_split(problem)  # training splits only: no test series in a corpus
         parts.append(train)
         blocks.append(channel_independent(train.X))

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..baselines import _fit_predict_cnn, _fit_predict_minirocket
+from ..baselines import FIT_PREDICT
 from ..data import load_dataset
 from ..evaluate.fractions import label_shot_indices
 from ..evaluate.readouts import feature_maps, readout
@@ -37,7 +37,7 @@ from .scale import load_snapshot, untrained_encoder
 # Fixed before any run of the study: four equal stretches of time, each averaged, keep the order of
 # a gesture's strokes that a global average loses (sslts.evaluate.readouts); no label chose it.
 POOLING = "bins4-avg"
-OWN_CLASSIFIERS = {"minirocket-ridge": _fit_predict_minirocket, "supervised_cnn": _fit_predict_cnn}
+OWN_CLASSIFIERS = {"minirocket-ridge": FIT_PREDICT["minirocket"], "supervised_cnn": FIT_PREDICT["supervised_cnn"]}
 
 
 def target_space(target: str) -> tuple[Any, Any, np.ndarray, np.ndarray, Any]:
@@ -117,16 +117,3 @@ def record_name(config: dict[str, Any]) -> str:
     else:
         label = config["features"]
     return f"fewlabel/{config['target']}/{label}-s{config['seed']}.json"
-
-
-def snapshot_config(target: str, pretrain_record: dict[str, Any], passes: str, seed: int) -> dict[str, Any]:
-    """The evaluation config of one snapshot of a pre-training record on ``target``."""
-    run = pretrain_record["config"]
-    snap = pretrain_record["snapshots"][passes]
-    return {"target": target, "features": "ssl", "method": run["method"], "encoder": run["encoder"],
-            "corpus": run["corpus"], "run": pretrain_record["run"], "passes": int(snap["passes"]),
-            "budget": int(passes), "snapshot": snap["file"], "seed": seed}
-
-
-def out_path(root: str | Path, config: dict[str, Any]) -> Path:
-    return Path(root) / record_name(config)

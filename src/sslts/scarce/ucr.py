@@ -19,16 +19,18 @@ z-normalised), so the three encoders differ only in their weights.
 from __future__ import annotations
 
 import csv
+import functools
 import time
 from typing import Any
 
 import numpy as np
 import torch
 
-from ..baselines import _fit_predict_minirocket
+from ..baselines import FIT_PREDICT
 from ..evaluate.protocols import svm_probe
 from ..provenance import data_checksums, environment
-from .corpora import channel_independent, corpus_for, find_in_mirrors, training_split, UCR_LIST
+from ..data.sources import find_in_mirrors
+from .corpora import UCR_LIST, channel_independent, corpus_for, training_split
 from .evaluate import encode
 from .fewlabel import few_label_rows
 from .scale import ScaleRun, load_snapshot, snapshot_path, untrained_encoder
@@ -38,7 +40,8 @@ OWN_BUDGET = 20_000
 SYSTEMS = ("xd", "own", "untrained", "minirocket")
 
 
-def problems(n: int = N_PROBLEMS) -> list[str]:
+@functools.lru_cache(maxsize=2)
+def problems(n: int = N_PROBLEMS) -> tuple[str, ...]:
     """The ``n`` cheapest UCR problems of the mirror, fixed before any run by size alone: equal length,
     not a UWave variant (a target of the book), no missing value, ordered by (train + test) x length."""
     path = find_in_mirrors(UCR_LIST)
@@ -55,7 +58,7 @@ def problems(n: int = N_PROBLEMS) -> list[str]:
             break
         if not any(np.isnan(load_dataset(row["name"], s).X).any() for s in ("train", "test")):
             chosen.append(row["name"])
-    return chosen
+    return tuple(chosen)
 
 
 def own_run(problem: str, seed: int = 0) -> ScaleRun:
@@ -66,8 +69,9 @@ def xd_run(problem: str) -> ScaleRun:
     """The seed-0 VICReg run on the fold that does not hold ``problem`` (its main-budget snapshot)."""
     from .sweep import CURVE_BUDGET, MAIN_BUDGET
 
-    return ScaleRun("vicreg", corpus_for(problem), seed=0, budget=CURVE_BUDGET, snapshots=(20_000, MAIN_BUDGET, CURVE_BUDGET)) \
-        if corpus_for(problem) == "xd-a" else ScaleRun("vicreg", "xd-b", seed=0, budget=MAIN_BUDGET, snapshots=(MAIN_BUDGET,))
+    if corpus_for(problem) == "xd-a":  # the sweep's own seed-0 run (sslts.scarce.sweep.runs)
+        return ScaleRun("vicreg", "xd-a", seed=0, budget=CURVE_BUDGET, snapshots=(20_000, MAIN_BUDGET, CURVE_BUDGET))
+    return ScaleRun("vicreg", "xd-b", seed=0, budget=MAIN_BUDGET, snapshots=(MAIN_BUDGET,))
 
 
 def evaluate_problem(problem: str, system: str, snapshots, seed: int = 0) -> dict[str, Any]:
@@ -79,7 +83,7 @@ def evaluate_problem(problem: str, system: str, snapshots, seed: int = 0) -> dic
     train, test = load_dataset(problem, "train"), load_dataset(problem, "test")
     rows: list[dict[str, Any]] = []
     if system == "minirocket":
-        predicted = _fit_predict_minirocket(train.X, train.y, test.X, test.y, seed, "auto")
+        predicted = FIT_PREDICT["minirocket"](train.X, train.y, test.X, test.y, seed, "auto")
         rows.append({"shots": "all", "readout": "own", "n_labelled": len(train.y),
                      "accuracy": float(np.mean(predicted == test.y))})
     else:
