@@ -16,7 +16,7 @@ from sslts import comparison as C
 from sslts.baselines import BaselineConfig, run_baseline
 from sslts.encoders import build_encoder
 from sslts.evaluate.protocols import linear_probe, svm_probe
-from sslts.evaluate.readouts import feature_maps, select_readout, training_cv_score
+from sslts.evaluate.readouts import feature_maps, first_best, select_readout, training_cv_score
 from sslts.experiment import ExperimentConfig, run_experiment
 from sslts.report import comparison as R
 from sslts.report.stats import average_ranks, mean_interval, paired_test
@@ -48,6 +48,12 @@ def test_a_tie_keeps_the_first_candidate():
     choice = select_readout(maps, y, ("bins4-max", "bins4-avg"))  # both separate perfectly
     assert choice["scores"]["bins4-max"] == choice["scores"]["bins4-avg"] == 1.0
     assert choice["chosen"] == "bins4-max"
+
+
+def test_scores_apart_by_float_noise_are_a_tie_that_the_earlier_candidate_wins():
+    noisy = 0.9916666666666666, 0.9916666666666668  # UWave TTT's two grid values, 2.2e-16 apart
+    assert noisy[1] > noisy[0] and first_best(list(noisy)) == 0
+    assert first_best([0.8, 0.9]) == 1 and first_best([None, 0.5, 0.5]) == 1 and first_best([None]) is None
 
 
 def test_training_cv_score_is_none_without_a_stratified_split_and_uses_the_hard_margin_svm_on_tiny_sets():
@@ -130,6 +136,8 @@ def test_the_grid_keeps_the_value_with_the_best_training_score_and_ties_keep_the
     assert C.chosen_config("simclr", "Waves", tmp_path) == second
     _fake_record(tmp_path, second, 0.8)
     assert C.chosen_config("simclr", "Waves", tmp_path) == first
+    _fake_record(tmp_path, second, 0.8 + 2.2e-16)  # float noise is a tie too
+    assert C.chosen_config("simclr", "Waves", tmp_path) == first
 
 
 def test_seeds_beyond_the_first_are_planned_only_at_the_chosen_value(tmp_path, monkeypatch):
@@ -206,11 +214,29 @@ def _frame() -> pd.DataFrame:
 
 def test_the_main_table_bolds_each_columns_best_and_ranks_methods(monkeypatch):
     monkeypatch.setattr(R, "SUITE", ("A", "B"))
+    monkeypatch.setattr(R, "FULL_SEEDS", 2)
     table = R.main_table(_frame())
     assert table.loc["MiniRocket", "A"] == "**0.940 ± 0.014**"
     assert table.loc["SimCLR", "B"] == "0.600 ± 0.000"
     # A: ranks 3, 2, 1; B: SimCLR and VICReg tie at 0.6 (2.5 each), MiniRocket 1
     assert table["mean rank"].tolist() == ["2.75", "2.25", "1.00"]  # SimCLR, VICReg, MiniRocket
+
+
+def test_a_dataset_is_complete_only_with_every_seed_and_ttt_is_ranked_apart(monkeypatch):
+    monkeypatch.setattr(R, "SUITE", ("A", "B"))
+    frame = _frame()
+    assert R.complete_datasets(frame, ("simclr", "vicreg", "minirocket")) == []  # 2 of 5 seeds
+    assert R.complete_datasets(frame, ("simclr", "vicreg", "minirocket"), min_seeds=2) == ["A", "B"]
+    monkeypatch.setattr(R, "FULL_SEEDS", 2)
+    ttt = frame[frame["method"] == "vicreg"].assign(method="ttt", accuracy=1.0)
+    frame = pd.concat([frame, ttt], ignore_index=True)
+    table = R.main_table(frame)
+    assert table.loc["TTT (joint, labels)", "mean rank"] == "apart"
+    assert table["mean rank"].tolist()[:2] == ["2.75", "2.25"]  # as without TTT, which would rank first
+    summary = R.rank_summary(frame)
+    assert "ttt" not in summary["methods"] and R.what_to_use(frame)[1].startswith("Best self-supervised method: VICReg")
+    pairs = R.pairwise_table(frame)
+    assert len(pairs) == 3 and set(pairs.columns) >= {"pair", "p", "Holm p", "differ"}
 
 
 def test_pair_confusion_counts_both_directions_of_each_pair():

@@ -112,3 +112,14 @@ def test_a_method_whose_pretraining_sees_every_label_has_no_few_shot_runs(tmp_pa
     assert C.PRETRAINS_WITH_LABELS == ("ttt",)  # the joint classifier of test-time training
     plan = list(F._tasks(["ttt", "simclr", "dtw"], ["Waves"], [0], tmp_path))
     assert [t.method for t in plan] == ["simclr", "dtw"]
+
+
+def test_clips_few_shot_probe_reads_tower_a_alone_without_looking_at_labels(waves, tmp_path, monkeypatch):
+    monkeypatch.setattr(C, "series_length", lambda dataset: 100)
+    assert F.config("clip", "Waves", 0).readouts == ("avg",) and F.config("vicreg", "Waves", 0).readouts == ()
+    config = ExperimentConfig(method="clip", dataset="Waves", epochs=1, batch_size=16, finetune_epochs=0,
+                              label_fractions=(1.0,), label_shots=(1,), protocols=("linear",), readouts=("avg",),
+                              method_params={"proj_dim": 8}, encoder_params={"channels": (8, 8, 8)})
+    result = run_experiment(config, tmp_path, progress=False)
+    assert result.train_z.shape == (40, 8)  # one tower; the concatenation of both would be 16 wide
+    assert result.record["readout"]["scores"] == {"avg": None}  # a single read-out is not scored

@@ -31,7 +31,7 @@ from .baselines import BASELINE_METHODS, DETERMINISTIC, BaselineConfig, run_base
 from .wiring import METHOD_CHAPTER, experiment_config
 from .data import load_dataset
 from .engine import run_tasks
-from .evaluate.readouts import COMPARISON_READOUTS
+from .evaluate.readouts import COMPARISON_READOUTS, first_best
 from .experiment import ExperimentConfig, run_experiment
 from .methods import METHODS as SSL_REGISTRY
 from .params import ParameterError, resolve
@@ -120,14 +120,14 @@ def selection_score(record: dict[str, Any]) -> float:
 def chosen_config(method: str, dataset: str, out_dir: str | Path) -> ExperimentConfig | None:
     """The grid value the training split chose (its seed-0 config), or None while grid runs are missing.
 
-    A tie keeps the earlier value (the paper's).
+    A tie, float noise included (:func:`~sslts.evaluate.readouts.first_best`), keeps the earlier
+    value (the paper's).
     """
     configs = grid_configs(method, dataset)
     records = [_load(out_dir, c) for c in configs]
     if any(r is None for r in records):
         return None
-    best = max(range(len(configs)), key=lambda i: (selection_score(records[i]), -i))
-    return configs[best]
+    return configs[first_best([selection_score(r) for r in records]) or 0]
 
 
 def _tasks(methods: list[str], datasets: list[str], seeds: list[int], out_dir: str | Path) -> Iterator[Any]:

@@ -8,7 +8,8 @@ labels**:
 - every SSL method whose pre-training sees no label (test-time training's joint classifier sees
   every training label, so it has no few-shot regime and is left out), and the untrained encoder,
   at its paper's value (the first of its grid in
-  :data:`sslts.comparison.GRIDS`) and the encoder's own global average pool, pre-trained on the
+  :data:`sslts.comparison.GRIDS`) and the encoder's own global average pool (CLIP: tower A's),
+  pre-trained on the
   training series without labels, the same budget as the comparison;
 - the linear probe then sees only ``k`` labelled series per class (:data:`SHOTS`), a stratified,
   seeded draw (:func:`sslts.evaluate.label_shot_indices`); each seed draws its own subset;
@@ -36,6 +37,10 @@ from .params import ParameterError
 from .results import record_path
 
 PROFILE = "fewshot"
+# A two-tower method's ``encode`` concatenates both towers, twice as wide as any other method's
+# embedding; the few-shot probe reads tower A's global mean instead, as the main comparison does
+# (a single read-out: nothing is chosen, no label is looked at).
+ONE_TOWER_READOUT = {"clip": ("avg",)}
 SHOTS = (1, 2, 5)
 # Cheapest first; all have more than 5 training series in every class.
 DATASETS = ("NATOPS", "BasicMotions", "Libras", "ArticularyWordRecognition", "uwave")
@@ -54,8 +59,8 @@ def config(method: str, dataset: str, seed: int) -> ExperimentConfig | BaselineC
     if method in GRIDS:  # the paper's value is the first of the grid
         name, values = GRIDS[method]
         paper = replace(paper, method_params={**paper.method_params, name: values[0]})
-    return replace(paper, profile=PROFILE, readouts=(), protocols=("linear",), label_fractions=(1.0,),
-                   label_shots=SHOTS)
+    return replace(paper, profile=PROFILE, readouts=ONE_TOWER_READOUT.get(method, ()), protocols=("linear",),
+                   label_fractions=(1.0,), label_shots=SHOTS)
 
 
 def _tasks(methods: list[str], datasets: list[str], seeds: list[int], out_dir: str | Path) -> Iterator[Any]:

@@ -29,6 +29,11 @@ from ..encoders import BIN_POOLS
 from .metrics import as_labels
 from .protocols import SVM_CS, svm_probe
 
+# Scores closer than this are a tie: accuracies averaged over folds differ by float noise (about
+# 2e-16) when the same counts are summed in another order, and noise must not overrule an order of
+# preference (the paper's value first, the simplest read-out first).
+TIE_TOLERANCE = 1e-9
+
 _PART = re.compile(r"^(?:bins(\d+)-)?(avg|max)$")
 
 
@@ -150,20 +155,34 @@ def training_cv_score(z: np.ndarray, y: np.ndarray, seed: int = 0, max_series: i
     return float(GridSearchCV(svm, {"C": list(SVM_CS)}, cv=splitter).fit(z, labels).best_score_)
 
 
+def first_best(scores: list[float | None], tolerance: float = TIE_TOLERANCE) -> int | None:
+    """Index of the first score within ``tolerance`` of the highest (``None`` scores are skipped);
+    ``None`` when no score is given. The earlier candidate wins a tie, float noise included."""
+    given = [s for s in scores if s is not None]
+    if not given:
+        return None
+    best = max(given)
+    return next(i for i, s in enumerate(scores) if s is not None and s >= best - tolerance)
+
+
 def select_readout(train_maps: Tensor, y: np.ndarray, candidates: tuple[str, ...] = COMPARISON_READOUTS,
                    seed: int = 0, max_series: int = 1000) -> dict:
     """Choose a read-out of the training feature maps ``(n, D', L')`` by :func:`training_cv_score`.
 
     Only training series and labels are used. A tie goes to the earlier candidate; if no candidate
-    can be scored (a class with one series) the first one is taken.
+    can be scored (a class with one series) the first one is taken. A single candidate is taken
+    without scoring it.
 
     Returns:
         ``{"chosen": name, "scores": {name: score or None}, "candidates": [...], "by": "..."}``.
     """
     if not candidates:
         raise ValueError("select_readout needs at least one candidate read-out")
+    if len(candidates) == 1:  # nothing to choose: no label is looked at
+        return {"chosen": candidates[0], "scores": {candidates[0]: None}, "candidates": list(candidates),
+                "by": "the only candidate"}
     scores = {name: training_cv_score(readout(train_maps, name).numpy(), y, seed, max_series) for name in candidates}
-    scored = [name for name in candidates if scores[name] is not None]
-    chosen = max(scored, key=lambda name: (scores[name], -candidates.index(name))) if scored else candidates[0]
+    index = first_best([scores[name] for name in candidates])
+    chosen = candidates[0 if index is None else index]
     return {"chosen": chosen, "scores": scores, "candidates": list(candidates),
             "by": f"SVM protocol, stratified CV on the training split (at most {max_series} series)"}

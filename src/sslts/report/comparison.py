@@ -19,16 +19,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..comparison import GRIDS, METHODS, PRETRAINS_WITH_LABELS, PROFILE, SKIPPED, SSL_METHODS, SUITE, chosen_config
+from ..comparison import (GRIDS, METHODS, PRETRAINS_WITH_LABELS, PROFILE, SEEDS, SKIPPED, SSL_METHODS, SUITE,
+                          chosen_config)
 from ..baselines import BASELINE_METHODS
 from ..results import config_hash, load_records
-from .stats import PairedTest, average_ranks, friedman, mean_interval, paired_test, verdict_word
+from .stats import PairedTest, average_ranks, friedman, mean_interval, paired_test, pairwise_wilcoxon, verdict_word
 
 LABELS = {"simclr": "SimCLR", "vicreg": "VICReg", "barlow_twins": "Barlow Twins", "vibcreg": "VIbCReg",
           "mae": "MAE (CNN)", "ssgan": "SS-GAN", "clip": "CLIP (tower A)", "ttt": "TTT (joint, labels)",
           "random_init": "untrained encoder", "minirocket": "MiniRocket", "dtw": "1-NN DTW",
           "supervised_cnn": "supervised CNN"}
 ORDER = (*METHODS, *BASELINE_METHODS)
+# Ranks, the critical-difference diagram and "the best SSL method" compare label-free pre-training:
+# TTT's joint classifier trains on every training label, so it is shown apart, never ranked with them.
+RANKED = tuple(m for m in ORDER if m not in PRETRAINS_WITH_LABELS)
+FULL_SEEDS = len(SEEDS)  # a dataset is complete when every method has all of them
 NON_CONTRASTIVE = ("vicreg", "barlow_twins", "vibcreg")
 CITED_PATH = Path(__file__).with_name("cited.json")
 
@@ -90,10 +95,11 @@ def inventory(frame: pd.DataFrame) -> pd.DataFrame:
     return table.rename(index=LABELS)
 
 
-def complete_datasets(frame: pd.DataFrame, methods: tuple[str, ...] = ORDER, min_seeds: int = 1) -> list[str]:
-    """Datasets on which every method in ``methods`` has at least ``min_seeds`` seeds
-    (DTW, deterministic, counts with one; a baseline left out of a dataset on purpose,
-    :data:`sslts.comparison.SKIPPED`, is not required there)."""
+def complete_datasets(frame: pd.DataFrame, methods: tuple[str, ...] = ORDER, min_seeds: int | None = None) -> list[str]:
+    """Datasets on which every method in ``methods`` has ``min_seeds`` seeds (default: the full seed
+    set, :data:`FULL_SEEDS`; DTW, deterministic, counts with one; a baseline left out of a dataset on
+    purpose, :data:`sslts.comparison.SKIPPED`, is not required there)."""
+    min_seeds = FULL_SEEDS if min_seeds is None else min_seeds
     runs = headline(frame)
     counts = runs.groupby(["dataset", "method"])["seed"].nunique()
     out = []
@@ -118,8 +124,9 @@ def score_matrix(frame: pd.DataFrame, methods: list[str], datasets: list[str]) -
 
 def main_table(frame: pd.DataFrame, datasets: list[str] | None = None) -> pd.DataFrame:
     """Rows: methods and baselines; columns: datasets (mean ± std over seeds, best per column in
-    bold), then the mean accuracy and mean rank over the datasets every row covers, and the mean
-    wall time of a run (seconds, same machine)."""
+    bold), then the mean accuracy over the complete datasets, the mean rank over them among the
+    label-free rows (:data:`RANKED`; TTT's cell says "apart"), and the mean wall time of a run
+    (seconds, same machine)."""
     runs = headline(frame)
     methods = [m for m in ORDER if m in set(runs["method"])]
     datasets = datasets or [d for d in SUITE if d in set(runs["dataset"])]
@@ -137,21 +144,22 @@ def main_table(frame: pd.DataFrame, datasets: list[str] | None = None) -> pd.Dat
             column[LABELS[m]] = f"**{cell}**" if np.isclose(s["mean"], best) else cell
         table[dataset] = pd.Series(column)
     common = complete_datasets(frame, tuple(methods))
-    ranked = _covering(frame, methods, common)
+    covering = _covering(frame, methods, common)
     if common:
-        scores = score_matrix(frame, ranked, common)
-        mean = dict(zip(ranked, scores.mean(axis=0)))
-        rank = dict(zip(ranked, average_ranks(scores)))
+        mean = dict(zip(covering, score_matrix(frame, covering, common).mean(axis=0)))
+        ranked = [m for m in covering if m in RANKED]
+        rank = dict(zip(ranked, average_ranks(score_matrix(frame, ranked, common))))
         table[f"mean ({len(common)} sets)"] = [f"{mean[m]:.3f}" if m in mean else "–" for m in methods]
-        table["mean rank"] = [f"{rank[m]:.2f}" if m in rank else "–" for m in methods]
+        table["mean rank"] = [f"{rank[m]:.2f}" if m in rank else ("apart" if m in mean else "–") for m in methods]
     table["s / run"] = [f"{runs[runs['method'] == m]['total_s'].mean():.0f}" for m in methods]
     return table
 
 
 def rank_summary(frame: pd.DataFrame, methods: list[str] | None = None) -> dict[str, Any]:
-    """Average ranks and the Friedman p-value over the datasets every method covers."""
+    """Average ranks and the Friedman p-value over the complete datasets, among ``methods`` (default:
+    the label-free methods and baselines recorded, :data:`RANKED`)."""
     runs = headline(frame)
-    methods = methods or [m for m in ORDER if m in set(runs["method"])]
+    methods = methods or [m for m in RANKED if m in set(runs["method"])]
     datasets = complete_datasets(frame, tuple(methods))
     methods = _covering(frame, methods, datasets)  # a baseline skipped on one of them drops out
     if len(datasets) < 2:
@@ -163,8 +171,12 @@ def rank_summary(frame: pd.DataFrame, methods: list[str] | None = None) -> dict[
 
 
 def cd_diagram(frame: pd.DataFrame, methods: list[str] | None = None):
-    """aeon's critical-difference diagram (Wilcoxon signed-rank with Holm's correction, alpha 0.1,
-    aeon's default) over the datasets every method covers; returns ``(fig, summary)``."""
+    """aeon's critical-difference diagram over the complete datasets; returns ``(fig, summary)``.
+
+    What aeon draws (0.x, ``test="wilcoxon", correction="holm"``, alpha 0.1): when the Friedman test
+    is not significant at alpha, one bar joins every method; otherwise a bar joins methods whose
+    pairwise Wilcoxon p-values all exceed alpha / (k - 1), one fixed threshold, not Holm's step-down
+    procedure. :func:`pairwise_table` gives the step-down Holm results."""
     from aeon.visualisation import plot_critical_difference
 
     summary = rank_summary(frame, methods)
@@ -173,6 +185,15 @@ def cd_diagram(frame: pd.DataFrame, methods: list[str] | None = None):
     fig, _ = plot_critical_difference(summary["scores"], [LABELS[m] for m in summary["methods"]],
                                       test="wilcoxon", correction="holm", width=7, textspace=1.8)
     return fig, summary
+
+
+def pairwise_table(frame: pd.DataFrame, methods: list[str] | None = None) -> pd.DataFrame:
+    """Every pair of ranked methods over the complete datasets: Wilcoxon signed-rank on the mean
+    accuracies, Holm-adjusted over all pairs (:func:`sslts.report.stats.pairwise_wilcoxon`)."""
+    summary = rank_summary(frame, methods)
+    if len(summary["datasets"]) < 2:
+        return pd.DataFrame()
+    return pairwise_wilcoxon(summary["scores"], [LABELS[m] for m in summary["methods"]])
 
 
 def suite_test(frame: pd.DataFrame, a: str, b: str) -> PairedTest:
@@ -232,6 +253,30 @@ def readout_counts(frame: pd.DataFrame) -> pd.DataFrame:
     runs = runs[runs["method"].isin(METHODS)]
     table = runs.groupby(["method", "readout"]).size().unstack(fill_value=0)
     return table.rename(index=LABELS)
+
+
+def _fraction_rows(frame: pd.DataFrame, datasets: list[str]) -> pd.DataFrame:
+    rows = frame[frame["protocol"].isin(["linear", "supervised"]) & frame["dataset"].isin(datasets)]
+    return rows[rows["label_fraction"].notna()]
+
+
+def labelled_counts(frame: pd.DataFrame, datasets: list[str]) -> pd.DataFrame:
+    """Labelled training series each label fraction gives, per dataset: "n (per class)". A fraction is
+    rounded up to at least one series per class, so on small training splits several fractions give
+    the same series."""
+    rows = _fraction_rows(frame, datasets)
+    classes = rows.dropna(subset=["confusion"]).groupby("dataset")["confusion"].first().map(len)
+    counts = rows.groupby(["dataset", "label_fraction"])["n_labelled"].max().unstack()
+    counts = counts.reindex([d for d in SUITE if d in counts.index])
+    return counts.apply(lambda col: [f"{n:.0f} ({n / classes[d]:.3g})" for d, n in col.items()])
+
+
+def distinct_fraction_datasets(frame: pd.DataFrame, datasets: list[str]) -> list[str]:
+    """The datasets on which every label fraction gives more labelled series than the one before: only
+    there is a label-efficiency curve not flat by construction."""
+    counts = _fraction_rows(frame, datasets).groupby(["dataset", "label_fraction"])["n_labelled"].max()
+    return [d for d in datasets if d in counts.index.get_level_values(0)
+            and bool(np.all(np.diff(counts[d].sort_index().to_numpy()) > 0))]
 
 
 def label_efficiency(frame: pd.DataFrame, datasets: list[str]) -> pd.DataFrame:
@@ -343,7 +388,7 @@ def what_to_use(frame: pd.DataFrame) -> list[str]:
     summary = rank_summary(frame)
     if not summary["ranks"]:
         return ["Too few datasets are complete to recommend anything yet."]
-    ranks = summary["ranks"]
+    ranks = summary["ranks"]  # TTT is not among them (RANKED)
     ssl = [m for m in ranks if m in SSL_METHODS]
     best_ssl = min(ssl, key=ranks.get) if ssl else None
     best = min(ranks, key=ranks.get)

@@ -15,7 +15,7 @@ import pandas as pd
 from ..scarce.fewlabel import ALL, SHOTS
 from ..scarce.records import read_all
 from ..scarce.sweep import MAIN_BUDGET
-from .stats import holm, mean_interval, paired_test, tost
+from .stats import holm, mean_interval, paired_test, pairwise_wilcoxon, tost
 
 METHOD_LABELS = {"vicreg": "VICReg", "simclr": "SimCLR", "barlow_twins": "Barlow Twins", "vibcreg": "VIbCReg"}
 CORPUS_LABELS = {"uwave-pool": "UWave pool", "har-train": "HAR windows", "xd-a": "cross-dataset", "xd-b": "cross-dataset"}
@@ -321,6 +321,14 @@ def ucr_cd_diagram(table: pd.DataFrame):
     fig, _ = plot_critical_difference(complete.to_numpy(), list(complete.columns), test="wilcoxon", correction="holm",
                                       width=7, textspace=1.8)
     return fig
+
+
+def ucr_pairwise(table: pd.DataFrame) -> pd.DataFrame:
+    """Every pair of columns over the problems every column covers: Wilcoxon, Holm's step-down correction."""
+    complete = table.dropna()
+    if len(complete) < 2 or complete.shape[1] < 2:
+        return pd.DataFrame()
+    return pairwise_wilcoxon(complete.to_numpy(), list(complete.columns))
 
 
 def ucr_few_label(frame: pd.DataFrame, readout: str = "centroid") -> tuple[pd.DataFrame, pd.DataFrame]:
