@@ -143,9 +143,9 @@ def test_verdict_confirmed_when_every_cell_is_significantly_better():
 
 def test_verdict_not_confirmed_and_depends_on():
     table = claim_table(_frame(NONE, {"clean": SAME, "scale-minmax": WORSE}), "scaling", SCALING)
-    assert list(table["word"]) == ["not supported", "contradicted"]
-    assert claim_verdict(table, "raises") == "not confirmed"
-    # Matching the reference holds where nothing is significantly worse: the z-score only.
+    assert list(table["word"]) == ["equivalent", "contradicted"]  # SAME is within 0.02 of NONE (TOST)
+    assert claim_verdict(table, "raises") == "not confirmed (1 of 2 cells significantly the other way)"
+    # Matching the reference holds where equivalence is shown: the z-score only.
     assert claim_verdict(table, "recovers") == "depends on the scaling (holds for zscore; not for minmax)"
     assert table["holds"].tolist() == [False, False]  # the scaling claim is a "raises" claim
     low, high = sorted(table["p_value"])  # Holm over two cells: 2 x the smaller, then the running max
@@ -153,6 +153,18 @@ def test_verdict_not_confirmed_and_depends_on():
     assert failing_cells(table, "recovers") == ["scale-minmax (simclr)"]
     mixed = claim_table(_frame(NONE, {"clean": BETTER, "scale-minmax": SAME}), "scaling", SCALING)
     assert claim_verdict(mixed, "raises") == "depends on the scaling (holds for zscore; not for minmax)"
+
+
+NOISY_DROP = [0.64, 0.72, 0.66, 0.70, 0.64]  # -0.06 0 -0.05 +0.01 -0.06: mean -0.032, p ~ 0.06
+
+
+def test_recovering_needs_equivalence_shown_and_a_claim_opposed_everywhere_is_contradicted():
+    table = claim_table(_frame(NONE, {"clean": NOISY_DROP, "scale-minmax": NOISY_DROP}), "scaling", SCALING)
+    assert list(table["word"]) == ["not supported"] * 2 and (table["p_value"] > 0.05).all()
+    assert (table["tost_p"] > 0.05).all()  # not significantly worse, yet not shown equivalent either
+    assert claim_verdict(table, "recovers") == "not confirmed"
+    opposed = claim_table(_frame(NONE, {"clean": WORSE, "scale-minmax": WORSE}), "scaling", SCALING)
+    assert claim_verdict(opposed, "raises") == "contradicted" == claim_verdict(opposed, "recovers")
 
 
 def test_verdict_depends_on_the_model_and_untested_with_one_seed():

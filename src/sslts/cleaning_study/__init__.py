@@ -15,8 +15,8 @@ Example (the whole study, resumable; ``sslts cleaning`` on the command line):
 from .conditions import CORRELATION_THRESHOLD, Condition, prepare_arrays, prepare_splits
 from .inject import inject_gaps, inject_mcar, inject_spikes
 from .runs import MODELS, SEEDS, StudyRun, all_runs, pending, run_one, run_study, study_conditions
-from .verdicts import CLAIMS, claim_table, claim_verdict, failing_cells, headline_frame, holds, verdicts
+from .verdicts import CLAIMS, EQUIVALENCE_MARGIN, claim_table, claim_verdict, failing_cells, headline_frame, holds, verdicts
 
-__all__ = ["CLAIMS", "CORRELATION_THRESHOLD", "Condition", "MODELS", "SEEDS", "StudyRun", "all_runs", "claim_table",
+__all__ = ["EQUIVALENCE_MARGIN", "CLAIMS", "CORRELATION_THRESHOLD", "Condition", "MODELS", "SEEDS", "StudyRun", "all_runs", "claim_table",
            "claim_verdict", "failing_cells", "headline_frame", "holds", "inject_gaps", "inject_mcar", "inject_spikes",
            "pending", "prepare_arrays", "prepare_splits", "run_one", "run_study", "study_conditions", "verdicts"]
