@@ -167,8 +167,8 @@ def test_cv_accuracy_is_the_training_split_score_of_the_chosen_c():
 
 
 def test_knn_is_cosine_majority_vote():
-    train = np.array([[1, 0.1], [2, 0.5], [10, 3], [0, 1], [10, 4]])
-    train_y = np.array([0, 0, 1, 1, 1])
+    train = np.array([[1, 0.1], [2, 0.5], [10, 3], [0, 1], [10, 4], [1, -5]])  # 3 per class: k = 3 is allowed
+    train_y = np.array([0, 0, 1, 1, 1, 0])
     test = np.array([[10, 1], [0.1, 1]])
     # by angle, [10, 1] is nearest to rows 0, 1, 2 (labels 0, 0, 1) -> 0; [0.1, 1] -> rows 3, 4, 2 -> 1
     res = knn_probe(train, train_y, test, np.array([0, 1]), k=3)
@@ -176,9 +176,18 @@ def test_knn_is_cosine_majority_vote():
     assert res.auroc == 1.0 and res.best_params["k"] == 3
     # plain Euclidean 3-NN would vote [10, 1] into class 1 (rows 2, 4, 1): the test can tell them apart
     assert KNeighborsClassifier(3).fit(train, train_y).predict(test[:1])[0] == 1
-    tie = knn_probe(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([1, 0]), np.array([[1.0, 1.0]]),
-                    np.array([1]), k=5)
+    tie = knn_probe(np.array([[1.0, 0.0], [1.0, 0.01], [0.0, 1.0], [0.01, 1.0]]), np.array([1, 1, 0, 0]),
+                    np.array([[1.0, 1.0]]), np.array([1]), k=5)
     assert tie.y_pred.tolist() == [0] and tie.best_params["k"] == 2  # tied vote -> smallest label
+
+
+def test_knn_uses_no_more_neighbours_than_the_smallest_class_has():
+    # One labelled series per class (4 classes): 5 votes would be mostly other classes' votes.
+    train = np.eye(4)
+    test = np.eye(4) + 0.1
+    res = knn_probe(train, np.arange(4), test, np.arange(4), k=5)
+    assert res.best_params["k"] == 1 and res.accuracy == 1.0
+    assert KNeighborsClassifier(4).fit(train, np.arange(4)).score(test, np.arange(4)) < 1.0
 
 
 def test_evaluate_embeddings_registry_and_errors():

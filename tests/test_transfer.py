@@ -188,6 +188,19 @@ def test_report_names_negative_transfer_against_scratch(tmp_path):
     assert negative[0].endswith("survives the correction)")
     assert R.best_cell(frame, "uwave", "svm", 15) == ("target", "vicreg")
     assert R.load(tmp_path / "nothing").empty
+    # The headline sentence judges by the same Holm-adjusted p as the table.
+    sentence = R.headline_sentence(frame, "uwave", "svm", 1)
+    holm_p = float(tests.loc[("target only · VICReg", "1 / class"), "Holm p (scratch)"])
+    assert "Holm-adjusted p = " + f"{holm_p:.3g}" in sentence
+
+
+def test_knn_rows_with_more_votes_than_labels_per_class_are_left_out(tmp_path):
+    record = _record("target", "vicreg", 0, 0.8)
+    record["evaluations"] += [{"protocol": "knn", "budget_kind": "shots", "budget": b, "n_labelled": 8 * b,
+                               "accuracy": 0.125, "macro_f1": 0.03, "best_params": {"k": k}} for b, k in ((1, 5), (15, 5))]
+    write_record(tmp_path, record)
+    knn = R.load(tmp_path).query("protocol == 'knn'")
+    assert knn["budget"].tolist() == [15]  # 5 votes on 1 labelled series per class: dropped
 
 
 def _har_record(source, method, seed, accuracy):

@@ -287,8 +287,10 @@ def knn_probe(train_z: Any, train_y: Any, test_z: Any, test_y: Any, seed: int = 
     distance does (``|a - b|^2 = 2 - 2 cos(a, b)`` for unit vectors). Each of the ``k`` nearest
     training embeddings casts one vote (``weights="uniform"``: distance weighting is unstable when
     a test point coincides with a training point); a tied vote goes to the smallest label. ``k`` is
-    capped at the training size. AUROC uses the vote fractions as scores. Nothing is tuned, so
-    ``seed`` is unused and only kept for a uniform signature.
+    capped at the fewest training series of any class: with 1 labelled series per class, 5 votes
+    would let the other classes outvote the one right neighbour (the probe then falls to chance),
+    so it becomes 1-NN. AUROC uses the vote fractions as scores. Nothing is tuned, so ``seed`` is
+    unused and only kept for a uniform signature.
 
     Returns:
         :class:`ProbeResult` with
@@ -300,7 +302,7 @@ def knn_probe(train_z: Any, train_y: Any, test_z: Any, test_y: Any, seed: int = 
     tz, ty, ez, ey, n_classes = _check_inputs(train_z, train_y, test_z, test_y)
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ValueError(f"k must be a positive int, got {k!r}")
-    k_used = min(k, ty.size)
+    k_used = min(k, int(np.unique(ty, return_counts=True)[1].min()))
     clf = make_pipeline(Normalizer(), KNeighborsClassifier(n_neighbors=k_used)).fit(tz, ty)
     best = {"k": k_used, "metric": "cosine", "weights": "uniform"}
     return _result("knn", clf, ez, ey, n_classes, best, use_proba=True)

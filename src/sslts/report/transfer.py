@@ -20,6 +20,7 @@ significantly below target-only pre-training is "worse than target-only".
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -47,12 +48,22 @@ def read_records(out_dir: str | Path) -> list[dict]:
     return records
 
 
+def _degenerate_knn(evaluation: dict) -> bool:
+    """A k-NN row recorded before ``knn_probe`` capped k at the labelled count per class: more votes
+    than series per class, so the other classes outvote the right one (left out until re-run)."""
+    return (evaluation["protocol"] == "knn" and evaluation.get("budget_kind") == "shots"
+            and evaluation.get("best_params", {}).get("k", 0) > evaluation["budget"])
+
+
 def load(out_dir: str | Path) -> pd.DataFrame:
-    """One row per evaluation (columns :data:`COLUMNS`); empty, with those columns, without records."""
+    """One row per evaluation (columns :data:`COLUMNS`); empty, with those columns, without records.
+    k-NN rows with more neighbours than labelled series per class are left out (:func:`_degenerate_knn`)."""
     rows = []
     for record in read_records(out_dir):
         c = record["config"]
         for e in record["evaluations"]:
+            if _degenerate_knn(e):
+                continue
             rows.append({"target": c["target"], "source": c["source"], "method": c["method"], "seed": c["seed"],
                          "protocol": e["protocol"], "budget": e["budget"], "n_labelled": e["n_labelled"],
                          "accuracy": e["accuracy"], "macro_f1": e["macro_f1"]})
@@ -201,7 +212,8 @@ def best_cell(frame: pd.DataFrame, target: str, protocol: str, budget: float) ->
 
 
 def headline_sentence(frame: pd.DataFrame, target: str, protocol: str, budget: float) -> str:
-    """The best pre-trained cell at ``budget`` and its paired tests against scratch and target-only."""
+    """The best pre-trained cell at ``budget`` and its paired tests against scratch (Holm-adjusted over
+    the same family as :func:`paired_table`'s, so the sentence and the table agree) and target-only."""
     best = best_cell(frame, target, protocol, budget)
     if best is None:
         return f"No {target} records yet."
@@ -209,8 +221,9 @@ def headline_sentence(frame: pd.DataFrame, target: str, protocol: str, budget: f
     name = _row_label(source, method)
     parts = []
     scratch = _paired(frame, target, protocol, budget, best, (NO_PRETRAINING, SCRATCH))
-    if scratch is not None:
-        parts.append(scratch.sentence(name, "scratch"))
+    if scratch is not None:  # judged with the Holm correction of the tables' family (tests against scratch)
+        adjusted = next(q for s, m, b, _, q in _scratch_tests(frame, target, protocol) if (s, m, b) == (*best, budget))
+        parts.append(replace(scratch, p_value=float(adjusted), test="paired t, Holm-adjusted").sentence(name, "scratch"))
     control = (SOURCES[source].control, method)
     if control != best:
         against = _paired(frame, target, protocol, budget, best, control)
