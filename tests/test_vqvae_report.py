@@ -77,3 +77,15 @@ def test_verdict_grid_and_answer_say_where_the_ssl_branch_helps():
     assert R.answer(R.frame([])) == "No dataset has paired naive and NC-VQVAE seeds yet."
     assert R.answer(R.frame(RECORDS[:5])).startswith("No dataset has two paired seeds")
     assert R.verdict_grid(R.frame(RECORDS[:5])).iloc[0].tolist() == ["–"] * len(R.VERDICT_METRICS)
+
+
+def test_probe_verdicts_are_holm_corrected_over_the_metrics_cells():
+    # A variant just below 0.05 on its own: significant alone, not once a second (null) cell joins the family.
+    naive = [_record(R.NAIVE, s, 0.50, 8.0, d) for s in range(4) for d in ("a", "b")]
+    marginal = [_record(NC, s, 0.50 + (0.02, 0.013, 0.03, 0.007)[s], 8.0, "a") for s in range(4)]  # p = 0.038
+    null = [_record(NC, s, 0.50 + (0.01, -0.01, 0.02, -0.02)[s], 8.0, "b") for s in range(4)]
+    alone = R.verdict_cells(R.frame(naive[::2] + marginal), ("linear_svm",))
+    both = R.verdict_cells(R.frame(naive + marginal + null), ("linear_svm",))
+    raw = R.paired_table(R.frame(naive[::2] + marginal), "a")
+    assert raw.loc["NC (vibcreg, window_warp)", "p"] < 0.05 and alone["word"].tolist() == ["better"]
+    assert both.set_index("dataset").loc["a", "word"] == "n.s." and both["holm_p"].min() >= 0.05

@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .stats import PairedTest, mean_interval, paired_test
+from dataclasses import replace
+
+from .stats import PairedTest, holm, mean_interval, paired_test
 
 __all__ = ["ANCHORS", "METRICS", "NAIVE", "anchors_table", "frame", "load", "method_label", "paired_table",
            "summary_table", "verdict"]
@@ -117,16 +119,19 @@ def _pairs(data: pd.DataFrame, dataset: str, method: str, metric: str) -> tuple[
 
 
 def paired_table(data: pd.DataFrame, dataset: str, metric: str = "linear_svm") -> pd.DataFrame:
-    """Each NC-VQVAE variant against the naive VQ-VAE on ``metric``: paired t-test over shared seeds."""
-    rows = []
+    """Each NC-VQVAE variant against the naive VQ-VAE on ``metric``: paired t-test over shared seeds,
+    the verdict at 0.05 after Holm's correction over the table's variants ("Holm p")."""
+    tests = {}
     for method in sorted(set(data.loc[data["dataset"] == dataset, "method"]) - {NAIVE}):
         a, b = _pairs(data, dataset, method, metric)
-        if len(a) < 2:
-            continue
-        test = paired_test(a, b, test="t")
-        rows.append({"variant": method_label(method), "seeds": test.n, "mean difference": round(test.mean_difference, 4),
-                     "p": round(test.p_value, 4) if np.isfinite(test.p_value) else math.nan,
-                     "verdict": _word(test, METRICS[metric][1])})
+        if len(a) >= 2:
+            tests[method] = paired_test(a, b, test="t")
+    adjusted = holm([t.p_value for t in tests.values()])
+    rows = [{"variant": method_label(method), "seeds": test.n, "mean difference": round(test.mean_difference, 4),
+             "p": round(test.p_value, 4) if np.isfinite(test.p_value) else math.nan,
+             "Holm p": round(float(q), 4) if np.isfinite(q) else math.nan,
+             "verdict": _word(replace(test, p_value=float(q)), METRICS[metric][1])}
+            for (method, test), q in zip(tests.items(), adjusted)]
     return pd.DataFrame(rows).set_index("variant") if rows else pd.DataFrame()
 
 
@@ -157,19 +162,28 @@ def verdict_cells(data: pd.DataFrame, metrics: tuple[str, ...] = VERDICT_METRICS
     """One row per dataset, NC variant and metric: the paired t-test against the naive VQ-VAE.
 
     Columns: ``dataset``, ``variant``, ``metric`` (the metric's key), ``difference`` (mean over the
-    seeds both have) and ``word`` (better / worse / n.s. at alpha 0.05, lower FID being better;
-    None where fewer than two seeds pair up, with ``difference`` NaN).
+    seeds both have), ``holm_p`` (the t-test's p adjusted by Holm's method over every cell of the same
+    metric, datasets and variants together) and ``word`` (better / worse / n.s. at alpha 0.05 on the
+    adjusted p, lower FID being better; None where fewer than two seeds pair up, with
+    ``difference`` NaN).
     """
-    rows = []
+    rows, tests = [], []
     for dataset in dict.fromkeys(data["dataset"]) if not data.empty else []:
         for method in sorted(set(data.loc[data["dataset"] == dataset, "method"]) - {NAIVE}):
             for metric in metrics:
                 a, b = _pairs(data, dataset, method, metric)
                 test = paired_test(a, b, test="t") if len(a) >= 2 else None
+                tests.append(test)
                 rows.append({"dataset": dataset, "variant": method_label(method), "metric": metric,
                              "difference": np.nan if test is None else test.mean_difference,
-                             "word": None if test is None else SHORT_WORDS[_word(test, METRICS[metric][1])]})
-    return pd.DataFrame(rows, columns=["dataset", "variant", "metric", "difference", "word"])
+                             "p": np.nan if test is None else test.p_value})
+    cells = pd.DataFrame(rows, columns=["dataset", "variant", "metric", "difference", "p"])
+    cells["holm_p"] = np.nan
+    for metric, part in cells.groupby("metric"):
+        cells.loc[part.index, "holm_p"] = holm(part["p"].to_numpy())
+    cells["word"] = [None if test is None else SHORT_WORDS[_word(replace(test, p_value=float(q)), METRICS[m][1])]
+                     for test, q, m in zip(tests, cells["holm_p"], cells["metric"])]
+    return cells[["dataset", "variant", "metric", "difference", "holm_p", "word"]]
 
 
 def verdict_grid(data: pd.DataFrame, metrics: tuple[str, ...] = VERDICT_METRICS) -> pd.DataFrame:
