@@ -6,6 +6,7 @@ import json
 import os
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -309,7 +310,36 @@ def test_open_items_name_what_the_records_lack_and_vanish_once_they_exist(tmp_pa
     items = open_items(tmp_path)
     assert not any("seeds on UWave" in item for item in items)
     assert "The label-scarce study has 0 of 5 seeds on UCI HAR." in items
-    assert "The UCR benchmark of the label-scarce study has records for 0 of 30 problems." in items
+    assert "The UCR benchmark of the label-scarce study has all 4 systems on 0 of 30 problems." in items
+    assert "The suite benchmark of the label-scarce study has all 4 systems on 0 of 10 problems." in items
+
+
+def test_the_suite_benchmark_retrains_the_corpus_encoders_it_needs_and_leaves_each_problem_out(tmp_path, monkeypatch):
+    from sslts.scarce import ucr
+    from sslts.scarce.corpora import corpus_for
+
+    monkeypatch.setattr(sweep, "SNAPSHOTS", tmp_path / "snaps")
+    tasks = sweep.ucr_tasks("suite")
+    stages = [t for t in tasks if t.until is not None]
+    # both folds' seed-0 encoders, each serving the suite problems of the other fold
+    assert sorted(t.run.corpus for t in stages) == ["xd-a", "xd-b"]
+    for stage in stages:
+        assert stage.serves and all(corpus_for(r.split("/")[1]) == stage.run.corpus for r in stage.serves)
+        assert not stage.done(tmp_path)  # no snapshot, no record: train again
+    evaluations = [t for t in tasks if t.config]
+    assert {t.record.split("/")[1] for t in evaluations} == set(ucr.SUITE) and len(evaluations) == 4 * len(ucr.SUITE)
+    plan = [t.record for t in sweep.plan()]
+    assert plan.index(evaluations[0].record) > plan.index(next(r for r in plan if r.startswith("ucr/")))
+    with pytest.raises(ValueError, match="groups: ucr, suite"):
+        ucr.group_problems("uea")
+
+
+def test_a_system_still_running_is_left_out_of_means_and_ranks_but_tested_where_it_ran():
+    table = pd.DataFrame({"a": [0.9, 0.8, 0.7, 0.6], "b": [0.5, 0.4, 0.3, 0.2], "c": [0.1, np.nan, np.nan, np.nan]},
+                         index=["P0", "P1", "P2", "P3"])
+    complete, short = R.covered(table)
+    assert short == ["c"] and list(complete.columns) == ["a", "b"] and len(complete) == 4
+    assert R.ucr_ranks(table)["problems"].tolist() == [4, 4]
 
 
 def test_a_stage_whose_evaluations_are_recorded_needs_no_training_in_a_fresh_clone(tmp_path, monkeypatch):

@@ -138,28 +138,43 @@ def plan() -> list[Task]:
     ucr = ucr_tasks()
     own = [t for t in ucr if (t.run is not None and t.run.corpus.startswith("train:")) or t.record.endswith("/own-s0.json")]
     cheap = [t for t in ucr if t not in own]  # the other fold's corpus run, then untrained, MiniRocket, corpus encoder
-    return [*seeds[0], *seeds[1], longer[0], *wide, *cheap, *seeds[2], *own, *seeds[3], *seeds[4], *longer[1:], *sizes]
+    return [*seeds[0], *seeds[1], longer[0], *wide, *cheap, *seeds[2], *own, *ucr_tasks("suite"), *seeds[3], *seeds[4],
+            *longer[1:], *sizes]
 
 
-def ucr_tasks() -> list[Task]:
-    """The UCR benchmark: the other fold's corpus run, then per problem its own VICReg run and four records."""
+def ucr_tasks(group: str = "ucr") -> list[Task]:
+    """A benchmark group (:data:`sslts.scarce.ucr.GROUPS`): the corpus encoders it needs, then per problem
+    its own VICReg run and four records (``<group>/<problem>/<system>-s0.json``).
+
+    The corpus encoders are the seed-0 runs at the main budget (:func:`sslts.scarce.ucr.xd_run`). Their
+    snapshots are not committed, so a fresh clone whose group still lacks ``xd`` records trains them
+    again first (a stage that serves those records: done once its snapshot exists or they all do).
+    """
     from . import ucr
 
-    xd_b = ucr.xd_run("GunPoint") if ucr.xd_run("GunPoint").corpus == "xd-b" else ucr.xd_run("Coffee")
-    tasks = [Task(f"pretrain/{xd_b.name}.json", run=xd_b)]
-    for problem in ucr.problems():
+    problems = ucr.group_problems(group)
+    tasks = []
+    if group == "ucr":  # the other fold's run at the main budget, with its record (xd-a's is a seed-0 run)
+        xd_b = ucr.xd_run("GunPoint") if ucr.xd_run("GunPoint").corpus == "xd-b" else ucr.xd_run("Coffee")
+        tasks.append(Task(f"pretrain/{xd_b.name}.json", run=xd_b))
+    for run in dict.fromkeys(ucr.xd_run(p) for p in problems):
+        serves = tuple(f"{group}/{p}/xd-s0.json" for p in problems if ucr.xd_run(p) == run)
+        tasks.append(Task(f"snapshot/{group}/{run.name}-{MAIN_BUDGET}", run=run, until=MAIN_BUDGET, serves=serves))
+    for problem in problems:
         own = ucr.own_run(problem)
         tasks.append(Task(f"pretrain/{own.name}.json", run=own))
         for system in ucr.SYSTEMS:
             snap = {"xd": snapshot_path(SNAPSHOTS, ucr.xd_run(problem), MAIN_BUDGET),
                     "own": snapshot_path(SNAPSHOTS, own, ucr.OWN_BUDGET)}.get(system)
-            tasks.append(Task(f"ucr/{problem}/{system}-s0.json", config={"ucr": problem, "system": system, "seed": 0},
+            tasks.append(Task(f"{group}/{problem}/{system}-s0.json", config={"ucr": problem, "system": system, "seed": 0},
                               snapshot=snap))
     return tasks
 
 
 def _lock(task: Task) -> Path | None:
-    path = SNAPSHOTS / "locks" / (task.record.replace("/", "__") + ".lock")
+    """An exclusive lock on ``task`` (on its run, for a pre-training task: one lane per run's checkpoints)."""
+    name = f"run__{task.run.name}" if task.run is not None else task.record.replace("/", "__")
+    path = SNAPSHOTS / "locks" / (name + ".lock")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)

@@ -1,6 +1,9 @@
-"""The UCR benchmark of the study: the cross-dataset encoder on UCR problems it never saw.
+"""The benchmarks of the study: the cross-dataset encoder on problems it never saw.
 
-For each problem of :func:`problems` and each system, one record with the frozen-encoder SVM protocol
+Two groups of problems (:data:`GROUPS`): ``ucr``, the cheapest UCR problems (:func:`problems`), and
+``suite``, the UEA problems of the book's comparison (:data:`SUITE`, UWave and HAR apart: they are the
+study's targets with their own pools), each evaluated with the corpus fold it is not in. For each
+problem and each system, one record with the frozen-encoder SVM protocol
 on every training label (TS2Vec's, :func:`sslts.evaluate.protocols.svm_probe`) and the few-label rows
 of :func:`sslts.scarce.fewlabel.few_label_rows`, the problem's own training split serving as the
 unlabelled pool. Systems:
@@ -13,7 +16,9 @@ unlabelled pool. Systems:
 - ``minirocket``: MiniRocket's own classifier on the labelled series (original length).
 
 Every encoder sees the channel-independent view (each series resampled to 128 steps and
-z-normalised), so the three encoders differ only in their weights.
+z-normalised; a multivariate problem's channels are embedded one by one and concatenated), so the
+three encoders differ only in their weights. The SVM's search of C runs on at most
+:data:`SEARCH_MAX` training series, as in the comparison (no UCR problem of the benchmark has more).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from ..baselines import FIT_PREDICT
 from ..evaluate.protocols import svm_probe
 from ..provenance import data_checksums, environment
 from ..data.sources import find_in_mirrors
-from .corpora import UCR_LIST, channel_independent, corpus_for, training_split
+from .corpora import UCR_LIST, UEA_PROBLEMS, channel_independent, corpus_for, training_split
 from .evaluate import encode
 from .fewlabel import few_label_rows
 from .scale import ScaleRun, load_snapshot, snapshot_path, untrained_encoder
@@ -38,6 +43,9 @@ from .scale import ScaleRun, load_snapshot, snapshot_path, untrained_encoder
 N_PROBLEMS = 30
 OWN_BUDGET = 20_000
 SYSTEMS = ("xd", "own", "untrained", "minirocket")
+SUITE = UEA_PROBLEMS  # the comparison's suite without its two targets
+GROUPS = ("ucr", "suite")
+SEARCH_MAX = 1000
 
 
 @functools.lru_cache(maxsize=2)
@@ -59,6 +67,13 @@ def problems(n: int = N_PROBLEMS) -> tuple[str, ...]:
         if not any(np.isnan(load_dataset(row["name"], s).X).any() for s in ("train", "test")):
             chosen.append(row["name"])
     return tuple(chosen)
+
+
+def group_problems(group: str) -> tuple[str, ...]:
+    """The problems of a benchmark group (:data:`GROUPS`)."""
+    if group not in GROUPS:
+        raise ValueError(f"unknown benchmark group {group!r}; groups: {', '.join(GROUPS)}")
+    return problems() if group == "ucr" else SUITE
 
 
 def own_run(problem: str, seed: int = 0) -> ScaleRun:
@@ -95,7 +110,7 @@ def evaluate_problem(problem: str, system: str, snapshots, seed: int = 0) -> dic
         torch.manual_seed(seed)
         Z_train, Z_test = encode(model, train.X, True), encode(model, test.X, True)
         rows = few_label_rows(Z_train, train.y, Z_train, Z_test, test.y, seed)
-        svm = svm_probe(Z_train, train.y, Z_test, test.y, seed=seed)
+        svm = svm_probe(Z_train, train.y, Z_test, test.y, seed=seed, search_max=SEARCH_MAX)
         rows = [r for r in rows if r["readout"] != "svm"]
         rows.append({"shots": "all", "readout": "svm", "n_labelled": len(train.y), "accuracy": float(svm.accuracy)})
     return {"kind": "scale-ucr", "config": {"problem": problem, "system": system, "seed": seed,
