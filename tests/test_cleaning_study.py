@@ -104,6 +104,26 @@ def test_decorrelation_drops_the_later_channel_of_each_copied_pair():
     assert cleaning.decorrelated_channels(np.eye(3), 0.9) == [0, 1, 2]
 
 
+def test_the_weaker_channel_choice_keeps_the_one_whose_level_tells_the_classes_apart():
+    # Channel 2 copies channel 0's movement plus a class-dependent level (HAR's total acceleration
+    # against its body acceleration): dropping the later channel loses the level, dropping the
+    # weaker one keeps it.
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 20)
+    base = rng.normal(size=(40, 2, 64))
+    X = np.concatenate([base, base[:, :1] + 5.0 * y[:, None, None] + 0.01 * rng.normal(size=(40, 1, 64))], axis=1)
+    scores = cleaning.channel_separability(X, y)
+    assert scores[2] > 100 * max(scores[0], scores[1])
+    corr = cleaning.series_channel_correlation(X)
+    assert cleaning.decorrelated_channels(corr, 0.9) == [0, 1]
+    assert cleaning.decorrelated_channels(corr, 0.9, scores) == [1, 2]
+    train, _, _, report = prepare_arrays(Condition("toy", channels="drop-weaker"), X, X[:4], seed=0, y_train=y)
+    assert report["channels_kept"] == [1, 2] and train.shape[1] == 2 and len(report["channel_separability"]) == 3
+    with pytest.raises(ValueError, match="training labels"):
+        prepare_arrays(Condition("toy", channels="drop-weaker"), X, X[:4], seed=0)
+    assert Condition("toy", channels="drop-weaker").name == "decorrelated-weaker"
+
+
 def test_condition_names_and_their_checks():
     assert Condition().name == "clean"
     assert Condition(scaling="none").name == "scale-none"
@@ -213,3 +233,17 @@ def test_one_real_run_on_tiny_data_records_its_condition(tmp_path, waves, one_th
     assert record["cleaning"]["missing_train"] == pytest.approx(round(0.2 * 40 * 32) / (40 * 32))
     assert record["pretrain_epochs"] == 5 and "git_commit" in record and record["data"]["sha256"]
     assert run_study(tmp_path, [run], progress=False) == 0
+
+
+def test_epochs_to_converge_and_the_tables_of_choices_and_costs():
+    from sslts.cleaning_study.tables import channel_choices, cost_table, epochs_to_converge
+
+    assert epochs_to_converge([4.0, 2.0, 1.1, 1.0, 1.05]) == 3  # 95 % of the fall 4 -> 1 is reached at 1.15
+    assert epochs_to_converge([1.0, 1.2]) is None and epochs_to_converge([2.0]) is None
+    records = [{"condition": {"name": "decorrelated", "dataset": "toy", "channels": "drop"}, "config": {"seed": s,
+                "method": "simclr"}, "cleaning": {"channels_kept": [0, 1]}, "history": {"loss": [4.0, 2.0, 1.1, 1.0]},
+                "timing": {"total_s": 10.0 + s, "pretrain_s": 5.0}} for s in range(2)]
+    choices = channel_choices(records, {"toy": ("a", "b", "c")})
+    assert choices.to_dict("records") == [{"condition": "decorrelated", "dropped": "c", "seeds": [0, 1]}]
+    costs = cost_table(records).loc[("decorrelated", "simclr")]
+    assert (costs["runs"], costs["run (s)"], costs["epochs to converge"]) == (2, 10.5, 3)

@@ -35,7 +35,9 @@ from .inject import inject_gaps, inject_mcar, inject_spikes
 
 MISSING, IMPUTERS = ("none", "mcar", "gaps"), ("none", "fill", "mean", "knn")
 DETECTORS, ACTIONS = ("none", "zscore", "iqr"), ("none", "flag", "clip", "drop")
-SCALINGS, CHANNELS = ("none", "zscore", "minmax"), ("keep", "drop")
+# "drop": the later channel of a correlated pair goes; "drop-weaker": the one that separates the
+# training split's classes less (sslts.data.cleaning.channel_separability) goes.
+SCALINGS, CHANNELS = ("none", "zscore", "minmax"), ("keep", "drop", "drop-weaker")
 # |r| of the within-series correlation above which one channel of a pair is dropped. On UCI HAR
 # the three body/total acceleration pairs of one axis reach 0.92-0.94 and no other pair 0.25.
 CORRELATION_THRESHOLD = 0.9
@@ -84,8 +86,8 @@ class Condition:
         if self.spike_rate:
             parts.append("-".join([f"spikes{round(100 * self.spike_rate)}",
                                    *([self.detector] if self.detector != "none" else []), self.action]))
-        if self.channels == "drop":
-            parts.append("decorrelated")
+        if self.channels != "keep":
+            parts.append("decorrelated" if self.channels == "drop" else "decorrelated-weaker")
         if self.smoothing > 1:
             parts.append(f"smooth{self.smoothing}")
         if self.scaling != "zscore":
@@ -153,8 +155,9 @@ def _impute(condition: Condition, train: np.ndarray, test: np.ndarray) -> tuple[
 
 
 def prepare_arrays(condition: Condition, train: np.ndarray, test: np.ndarray,
-                   seed: int) -> tuple[np.ndarray, np.ndarray, Any, dict[str, Any]]:
-    """Inject and clean ``train`` and ``test`` ``(n, C, L)``; fit every step on ``train`` only.
+                   seed: int, y_train: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, Any, dict[str, Any]]:
+    """Inject and clean ``train`` and ``test`` ``(n, C, L)``; fit every step on ``train`` only
+    (``y_train``, the training labels, only for the ``drop-weaker`` channel choice).
 
     Returns ``(train, test, scaler, report)``: the cleaned float32 arrays (new arrays, the inputs
     are not written), the scaler fitted on the cleaned training split (the run applies it to both),
@@ -165,8 +168,14 @@ def prepare_arrays(condition: Condition, train: np.ndarray, test: np.ndarray,
     train, test, outliers = _remove_outliers(condition, train, test)
     report.update(outliers)
     train, test = _impute(condition, train, test)
-    if condition.channels == "drop":
-        keep = cleaning.decorrelated_channels(cleaning.series_channel_correlation(train), CORRELATION_THRESHOLD)
+    if condition.channels != "keep":
+        scores = None
+        if condition.channels == "drop-weaker":
+            if y_train is None:
+                raise ValueError("the drop-weaker channel choice needs the training labels (y_train)")
+            scores = cleaning.channel_separability(train, y_train)
+            report["channel_separability"] = [round(float(v), 3) for v in scores]
+        keep = cleaning.decorrelated_channels(cleaning.series_channel_correlation(train), CORRELATION_THRESHOLD, scores)
         train, test = train[:, keep], test[:, keep]
         report["channels_kept"] = keep
     if condition.smoothing > 1:
@@ -178,7 +187,9 @@ def prepare_arrays(condition: Condition, train: np.ndarray, test: np.ndarray,
 def prepare_splits(condition: Condition, train: TimeSeriesData, test: TimeSeriesData,
                    seed: int) -> tuple[TimeSeriesData, TimeSeriesData, Any, dict[str, Any]]:
     """:func:`prepare_arrays` on two loaded splits; channel names follow a channel drop."""
-    X_train, X_test, scaler, report = prepare_arrays(condition, train.X, test.X, seed)
+    X_train, X_test, scaler, report = prepare_arrays(condition, train.X, test.X, seed, train.y)
     names = tuple(train.channel_names[c] for c in report.get("channels_kept", range(len(train.channel_names))))
+    if "channels_kept" in report:
+        report["channels_dropped"] = [n for n in train.channel_names if n not in names]
     return (replace(train, X=X_train, channel_names=names), replace(test, X=X_test, channel_names=names),
             scaler, report)

@@ -59,7 +59,8 @@ def study_conditions(dataset: str = "uwave", correlated_dataset: str = "har") ->
         "outliers_recover": [clean, *removed],
         "outliers_help": [spikes, *removed],
         "scaling": [replace(clean, scaling="none"), clean, replace(clean, scaling="minmax")],
-        "correlated": [Condition(correlated_dataset), Condition(correlated_dataset, channels="drop")],
+        "correlated": [Condition(correlated_dataset), Condition(correlated_dataset, channels="drop"),
+                       Condition(correlated_dataset, channels="drop-weaker")],
         "smoothing": [clean, replace(clean, smoothing=SMOOTHING_WINDOW)],
     }
 

@@ -47,7 +47,7 @@ EQUIVALENCE_MARGIN = 0.02
 # Condition fields that can explain a "depends on", in the order they are tried, and their words.
 FACTORS = {"method": "the model", "missing_rate": "the missing rate", "missing": "the missing pattern",
            "imputer": "the imputer", "action": "the action", "detector": "the detector",
-           "scaling": "the scaling"}
+           "scaling": "the scaling", "channels": "the channel choice"}
 
 
 def headline(record: dict[str, Any]) -> float:

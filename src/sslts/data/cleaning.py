@@ -385,16 +385,37 @@ def series_channel_correlation(X) -> np.ndarray:
         return np.clip(np.where(count > 0, total / count, np.nan), -1.0, 1.0)
 
 
-def decorrelated_channels(corr, threshold: float = 0.9) -> list[int]:
+def decorrelated_channels(corr, threshold: float = 0.9, scores=None) -> list[int]:
     """Channels to keep when one of each pair with ``|r| >= threshold`` is dropped.
 
     Pairs are visited by decreasing ``|r|`` (:func:`redundant_channels`); of a pair whose two
-    channels are both still kept, the later channel (higher index) is dropped, so the result does
-    not depend on channel names. Returns the sorted indices kept, e.g. ``[0, 1, 2]`` of 6 channels
-    whose last three copy the first three."""
+    channels are both still kept, the one with the lower score is dropped (``scores``, one per
+    channel, e.g. :func:`channel_separability` on the training split), or without scores (and on a
+    tie) the later channel (higher index), so the result does not depend on channel names. Returns
+    the sorted indices kept, e.g. ``[0, 1, 2]`` of 6 channels whose last three copy the first three."""
     corr = np.asarray(corr, dtype=np.float64)
+    scores = None if scores is None else np.asarray(scores, dtype=np.float64)
+    if scores is not None and scores.shape != (len(corr),):
+        raise ValueError(f"scores must give one value per channel ({len(corr)}); got shape {scores.shape}")
     dropped: set[int] = set()
     for i, j, _ in redundant_channels(corr, threshold):
         if i not in dropped and j not in dropped:
-            dropped.add(max(i, j))
+            weaker = max(i, j) if scores is None or scores[i] == scores[j] else (i if scores[i] < scores[j] else j)
+            dropped.add(weaker)
     return [c for c in range(len(corr)) if c not in dropped]
+
+
+def channel_separability(X, y) -> np.ndarray:
+    """How well each channel alone separates the classes of a (training) split, ``(C,)``: the larger
+    ANOVA F statistic (scikit-learn's ``f_classif``) of the per-series mean and of the per-series
+    standard deviation of that channel. A level (HAR's gravity offset, which tells lying from
+    standing) and a spread (how much a channel moves) both count; NaN values are ignored."""
+    from sklearn.feature_selection import f_classif
+
+    X = _as_3d(X).astype(np.float64)
+    features = np.concatenate([np.nanmean(X, axis=2), np.nanstd(X, axis=2)], axis=1)  # (n, 2C)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f, _ = f_classif(np.nan_to_num(features), np.asarray(y))
+    f = np.nan_to_num(f, nan=0.0, posinf=np.finfo(np.float64).max)
+    channels = X.shape[1]
+    return np.maximum(f[:channels], f[channels:])
