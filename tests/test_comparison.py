@@ -259,3 +259,16 @@ def test_minirocket_pads_series_shorter_than_its_kernels():
     X[y == 1, :, 4:] += 3.0  # class 1 rises in its second half
     predicted = FIT_PREDICT["minirocket"](X, y, X, y, 0, "cpu")
     assert predicted.shape == (20,) and (predicted == y).mean() >= 0.9
+
+
+def test_label_fractions_that_give_the_same_series_are_shown_and_left_out_of_the_curve(monkeypatch):
+    monkeypatch.setattr(R, "SUITE", ("A", "B"))
+    rows = []
+    for dataset, counts in (("A", {0.01: 2, 0.05: 2, 0.1: 4, 1.0: 40}), ("B", {0.01: 2, 0.05: 10, 0.1: 20, 1.0: 200})):
+        for fraction, n in counts.items():
+            rows.append({"dataset": dataset, "method": "simclr", "seed": 0, "protocol": "linear", "label_fraction": fraction,
+                         "n_labelled": n, "accuracy": 0.5, "confusion": [[1, 0], [0, 1]]})
+    frame = pd.DataFrame(rows)
+    counts = R.labelled_counts(frame, ["A", "B"])
+    assert counts.loc["A", 0.05] == "2 (1)" and counts.loc["B", 1.0] == "200 (100)"  # 2 classes
+    assert R.distinct_fraction_datasets(frame, ["A", "B"]) == ["B"]  # A's 1 % and 5 % are the same two series
