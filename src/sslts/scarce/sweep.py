@@ -117,8 +117,8 @@ def plan() -> list[Task]:
 
     Seeds 0-1 at the main budget first (seed 0's long runs stop there for now), then VICReg on the
     UWave pool carried on to the curve's end and the wider CNN, the UCR benchmark's cheap systems
-    (corpus encoder, untrained CNN, MiniRocket), seed 2, its per-dataset VICReg runs, seeds 3-4,
-    the other long runs and the pool sizes.
+    (corpus encoder, untrained CNN, MiniRocket), seeds 2-4 (the paired tests' power), the pool sizes,
+    the UCR benchmark's per-dataset VICReg runs, the suite benchmark, and the other long runs.
     """
     def of(run: ScaleRun) -> list[Task]:
         if run.budget <= MAIN_BUDGET:
@@ -134,12 +134,12 @@ def plan() -> list[Task]:
              for t in of(ScaleRun("vicreg", f"uwave-pool-{n}", budget=MAIN_BUDGET, snapshots=(20_000, MAIN_BUDGET)))]
     wide = of(ScaleRun("vicreg", "uwave-pool", encoder="cnn-wide", budget=MAIN_BUDGET, snapshots=(20_000, MAIN_BUDGET)))
     # after two seeds: how far VICReg on the UWave pool goes (budget, then capacity); the UCR benchmark
-    # without its per-dataset runs; the third seed; the per-dataset runs; the rest
+    # without its per-dataset runs; seeds 2-4; the pool sizes; the per-dataset runs; the suite; the rest
     ucr = ucr_tasks()
     own = [t for t in ucr if (t.run is not None and t.run.corpus.startswith("train:")) or t.record.endswith("/own-s0.json")]
     cheap = [t for t in ucr if t not in own]  # the other fold's corpus run, then untrained, MiniRocket, corpus encoder
-    return [*seeds[0], *seeds[1], longer[0], *wide, *cheap, *seeds[2], *own, *ucr_tasks("suite"), *seeds[3], *seeds[4],
-            *longer[1:], *sizes]
+    return [*seeds[0], *seeds[1], longer[0], *wide, *cheap, *seeds[2], *seeds[3], *seeds[4], *sizes, *own,
+            *ucr_tasks("suite"), *longer[1:]]
 
 
 def ucr_tasks(group: str = "ucr") -> list[Task]:
