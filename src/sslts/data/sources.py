@@ -240,10 +240,12 @@ def extracted_archive(archive: Archive) -> tuple[Path, dict]:
                 )
         record = {"archive": archive.filename, "origin": origin, "archive_sha256": sha256_of(zip_path), "files": files}
         (staging / SOURCE_MARKER).write_text(json.dumps(record, indent=1))
-        if target.exists():  # another process finished first; keep its copy
-            shutil.rmtree(staging)
-        else:
+        try:
             os.replace(staging, target)
+        except OSError:
+            if not target.is_dir():
+                raise
+            shutil.rmtree(staging)  # another process finished first (test workers, two lanes): keep its copy
         return target, record
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
