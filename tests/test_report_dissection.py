@@ -67,3 +67,28 @@ def test_shift_sentences_name_only_significant_differences(records):
     # class: +6 units (p = 0.0091); phase: simclr 2 against 0, 0, 0... the untrained has no phase units,
     # so the differences are 2, 2, 2: constant, t-test p = NaN -> not called significant.
     assert lines == ["On uwave, simclr against the untrained encoder: class +6.0 units (p = 0.0091)."]
+
+
+def test_a_class_rise_is_judged_against_the_untrained_encoders_rise(records):
+    # Block 2: no class units anywhere; block 3: SimCLR 10-14 of 128 (7.8-10.9 %), untrained 5-7 (3.9-5.5 %).
+    table = R.rise_against_untrained(R.load(records), "class").set_index(["dataset", "method"])
+    row = table.loc[("uwave", "simclr")]
+    assert row["seeds"] == 3 and row["rise (untrained)"] == pytest.approx(100 * 6 / 128, abs=0.05)
+    assert row["difference"] == pytest.approx(100 * 6 / 128, abs=0.05)  # 12 - 6 units on average
+    assert row["verdict"] == "rises more than untrained" and row["Holm p"] == row["p"]  # one test
+
+
+def test_a_concept_covering_half_of_all_positions_can_never_make_a_detector():
+    import numpy as np
+
+    from sslts.evaluate.dissection import concept_ceilings, max_achievable_iou
+
+    half = np.zeros((10, 20), dtype=bool)
+    half[:, :10] = True
+    eighth = np.zeros((16, 20), dtype=bool)
+    eighth[:2] = True
+    rows = {r["concept"]: r for r in concept_ceilings({("motion", "rest"): half, ("class", "a"): eighth[:16]})}
+    assert rows["rest"]["max_iou"] == pytest.approx(0.04) and not rows["rest"]["can_detect"]
+    assert rows["a"]["max_iou"] == pytest.approx(0.16) and rows["a"]["can_detect"]
+    with pytest.raises(ValueError, match="coverages"):
+        max_achievable_iou(0.0)

@@ -17,7 +17,7 @@ import torch
 
 from ..augment import build_pipeline
 from ..evaluate import finetune
-from ..evaluate.dissection import concept_masks, detector_counts, dissect
+from ..evaluate.dissection import concept_ceilings, concept_masks, detector_counts, dissect
 from ..evaluate.readouts import feature_maps
 from ..experiment import auto_epochs, build_model, load_splits
 from ..params import resolve
@@ -88,6 +88,21 @@ def counts_table(results: list[Dissected]) -> pd.DataFrame:
     table = table[order]
     table.index.names = ["dataset", "method"]
     return table
+
+
+def ceilings_table(results: list[Dissected], quantile: float, threshold: float) -> pd.DataFrame:
+    """Per dataset and concept type: the concepts' coverage and the highest IoU any unit could reach
+    with them (:func:`sslts.evaluate.dissection.concept_ceilings`), and how many can clear ``threshold``."""
+    rows = []
+    for r in {r.dataset: r for r in results}.values():  # the concepts depend on the data, not the encoder
+        concepts = concept_masks(r.X, r.y, r.maps.shape[-1], r.class_names)
+        for row in concept_ceilings(concepts, quantile, threshold):
+            rows.append({"dataset": r.dataset, **row})
+    frame = pd.DataFrame(rows)
+    table = frame.groupby(["dataset", "concept_type"], sort=False).agg(
+        concepts=("concept", "size"), coverage_min=("coverage", "min"), coverage_max=("coverage", "max"),
+        max_iou_min=("max_iou", "min"), max_iou_max=("max_iou", "max"), detectable=("can_detect", "sum"))
+    return table.round(3)
 
 
 def top_units(result: Dissected, k: int = 3) -> list[dict[str, Any]]:

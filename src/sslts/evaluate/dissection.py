@@ -134,6 +134,34 @@ def _band_energy(X: np.ndarray, bands: int, window: int) -> np.ndarray:
     return np.stack(per_band, axis=1).sum(axis=2)  # (N, bands, L)
 
 
+def max_achievable_iou(concept_coverage: float, unit_coverage: float = 1.0 - TOP_QUANTILE) -> float:
+    """The highest IoU any unit can reach with a concept: a unit mask of ``unit_coverage`` (the share
+    of positions above its top quantile) inside or around a concept mask of ``concept_coverage``,
+    ``min(q, c) / max(q, c)``. A concept covering half of all positions caps every unit's IoU at
+    0.02 / 0.5 = 0.04, Bau et al.'s threshold, so it can never yield a detector.
+
+    >>> max_achievable_iou(0.5), max_achievable_iou(0.125), max_achievable_iou(0.01)
+    (0.04, 0.16, 0.5)
+    """
+    if not (0.0 < concept_coverage <= 1.0 and 0.0 < unit_coverage <= 1.0):
+        raise ValueError(f"coverages must be in (0, 1], got {concept_coverage} and {unit_coverage}")
+    return round(min(concept_coverage, unit_coverage) / max(concept_coverage, unit_coverage), 12)
+
+
+def concept_ceilings(concepts: dict[tuple[str, str], np.ndarray], quantile: float = TOP_QUANTILE,
+                     threshold: float = DETECTOR_IOU) -> list[dict[str, Any]]:
+    """Each concept's coverage (share of positions), the highest IoU a unit could reach with it
+    (:func:`max_achievable_iou`) and whether that ceiling clears the detector ``threshold``: the
+    control that says which concepts the criterion can detect at all."""
+    rows = []
+    for (kind, name), mask in concepts.items():
+        coverage = float(np.mean(mask))
+        ceiling = max_achievable_iou(coverage, 1.0 - quantile) if coverage > 0 else 0.0
+        rows.append({"concept_type": kind, "concept": name, "coverage": coverage, "max_iou": ceiling,
+                     "can_detect": ceiling > threshold})
+    return rows
+
+
 def dissect(activations: np.ndarray, concepts: dict[tuple[str, str], np.ndarray], quantile: float = TOP_QUANTILE,
             threshold: float = DETECTOR_IOU) -> list[dict[str, Any]]:
     """Each unit's best concept and its IoU; ``detector`` when the IoU exceeds ``threshold``.

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .stats import mean_interval, paired_test
+from .stats import holm, mean_interval, paired_test
 
 CONCEPT_TYPES = ["class", "phase", "channel", "band", "motion", "none"]
 KEYS = ["dataset", "method", "seed", "block"]
@@ -128,3 +128,40 @@ def shift_sentences(frame: pd.DataFrame, types: tuple[str, ...] = ("class", "cha
         lines.append(f"On {dataset}, {method} against the untrained encoder: "
                      + (", ".join(parts) if parts else "no significant difference in any concept type") + ".")
     return lines
+
+
+def rise_against_untrained(frame: pd.DataFrame, concept: str = "class") -> pd.DataFrame:
+    """Does ``concept``'s share of units rise with depth more in a trained encoder than in the untrained one?
+
+    Per dataset, trained encoder and seed, the rise is the share (%) of the last block's units whose
+    best concept is of type ``concept`` minus that share in the first block dissected; it is paired
+    with the untrained encoder's rise of the same seed (t-test over seeds), Holm-corrected over the
+    table. A rise the untrained encoder shows too is the architecture's, not the training's.
+    """
+    if frame.empty or frame["block"].nunique() < 2:
+        return pd.DataFrame()
+    first, last = frame["block"].min(), frame["block"].max()
+    units = frame[CONCEPT_TYPES].sum(axis=1)
+    share = frame.assign(share=100 * frame[concept] / units)
+    wide = share.pivot_table(index=["dataset", "method", "seed"], columns="block", values="share")
+    rise = (wide[last] - wide[first]).rename("rise").reset_index()
+    rows = []
+    for dataset, sub in rise.groupby("dataset", sort=False):
+        base = sub[sub["method"] == UNTRAINED].set_index("seed")["rise"]
+        for method, group in sub[sub["method"] != UNTRAINED].groupby("method", sort=False):
+            paired = group.set_index("seed")["rise"].to_frame("trained").join(base.rename("untrained"), how="inner")
+            if len(paired) < 2:
+                continue
+            test = paired_test(paired["trained"].to_numpy(float), paired["untrained"].to_numpy(float), test="t")
+            rows.append({"dataset": dataset, "method": method, "seeds": test.n,
+                         "rise (trained)": round(float(paired["trained"].mean()), 1),
+                         "rise (untrained)": round(float(paired["untrained"].mean()), 1),
+                         "difference": round(test.mean_difference, 1), "p": test.p_value})
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    table["Holm p"] = holm(table["p"].to_numpy())
+    table["verdict"] = [("no significant difference" if not (np.isfinite(q) and q < 0.05) else
+                         "rises more than untrained" if d > 0 else "rises less than untrained")
+                        for d, q in zip(table["difference"], table["Holm p"])]
+    return table
