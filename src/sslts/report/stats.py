@@ -199,4 +199,4 @@ def pairwise_wilcoxon(scores: np.ndarray, names: list[str]) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     table["Holm p"] = holm(table["p"].to_numpy())
     table["differ"] = table["Holm p"] < ALPHA
-    return table.sort_values("Holm p", kind="stable").reset_index(drop=True)
+    return table.sort_values(["Holm p", "p"], kind="stable").reset_index(drop=True)
