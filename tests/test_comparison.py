@@ -19,6 +19,7 @@ from sslts.evaluate.protocols import linear_probe, svm_probe
 from sslts.evaluate.readouts import feature_maps, first_best, select_readout, training_cv_score
 from sslts.experiment import ExperimentConfig, run_experiment
 from sslts.report import comparison as R
+from sslts.report.hypotheses import pair_confusion
 from sslts.report.stats import average_ranks, mean_interval, paired_test
 from sslts.results import record_path, write_record
 
@@ -241,7 +242,7 @@ def test_a_dataset_is_complete_only_with_every_seed_and_ttt_is_ranked_apart(monk
 
 def test_pair_confusion_counts_both_directions_of_each_pair():
     confusion = [[8, 2, 0], [1, 9, 0], [0, 0, 10]]
-    assert R.pair_confusion(confusion, [(0, 1)]) == pytest.approx(3 / 20)
+    assert pair_confusion(confusion, [(0, 1)]) == pytest.approx(3 / 20)
 
 
 def test_cited_figures_name_their_source():

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
+from sslts.report import benchmarks as B
 from sslts.report import scarce as R
 from sslts.scarce import corpora, fewlabel, scale, sweep
 from sslts.scarce.corpora import Corpus, channel_independent, corpus_for, resample, xd_fold, znorm
@@ -234,7 +235,7 @@ def test_report_tables_tests_and_targets_on_hand_made_records(tmp_path):
 
 
 def test_ucr_tables_rank_the_systems_and_test_the_corpus_encoder_over_problems(tmp_path, monkeypatch):
-    monkeypatch.setattr(R, "cited_ucr", lambda: {"P0": 0.5})
+    monkeypatch.setattr(B, "cited_ucr", lambda: {"P0": 0.5})
     for i in range(6):
         for system, all_labels, few in (("xd", 0.9, 0.8), ("own", 0.8, 0.6), ("untrained", 0.7, 0.6 + 0.01 * i),
                                         ("minirocket", 0.95, None)):
@@ -244,13 +245,13 @@ def test_ucr_tables_rank_the_systems_and_test_the_corpus_encoder_over_problems(t
                 rows.append({"shots": 1, "readout": "centroid", "n_labelled": 2, "accuracy": few})
             write(tmp_path, f"ucr/P{i}/{system}-s0.json", {"config": {"problem": f"P{i}", "system": system, "seed": 0},
                                                           "rows": rows})
-    frame = R.load_ucr(tmp_path)
-    table = R.ucr_all_labels(frame)
+    frame = B.load_ucr(tmp_path)
+    table = B.ucr_all_labels(frame)
     assert table.loc["P0", "TS2Vec (published), not measured here"] == 0.5 and np.isnan(table.iloc[1, -1])
-    ranks = R.ucr_ranks(table.drop(columns=table.columns[-1]))
+    ranks = B.ucr_ranks(table.drop(columns=table.columns[-1]))
     assert ranks.index[0] == "MiniRocket" and ranks.loc["MiniRocket", "mean rank"] == 1.0
     assert ranks["problems"].iloc[0] == 6
-    means, tests = R.ucr_few_label(frame)
+    means, tests = B.ucr_few_label(frame)
     assert means.loc[1, "VICReg · cross-dataset"] == 0.8 and means.loc[1, "problems"] == 6
     own = tests[tests["against"] == "VICReg · own training split"].iloc[0]
     # six problems all in one direction: Wilcoxon's exact two-sided p is 2 / 2**6 = 0.03125, doubled by Holm
@@ -269,7 +270,7 @@ def test_every_cited_ucr_figure_is_an_accuracy_its_test_split_can_give():
         pytest.skip("no data mirror with ucr_corpus.csv (set SSLTS_DATA_MIRROR)")
     with open(path, newline="") as handle:
         sizes = {row["name"]: int(row["test_cases"]) for row in csv.DictReader(handle)}
-    cited = R.cited_ucr()
+    cited = B.cited_ucr()
     assert len(cited) >= 29 and "OliveOil" not in cited
     for problem, accuracy in cited.items():
         n = sizes[problem]
@@ -338,9 +339,9 @@ def test_the_suite_benchmark_retrains_the_corpus_encoders_it_needs_and_leaves_ea
 def test_a_system_still_running_is_left_out_of_means_and_ranks_but_tested_where_it_ran():
     table = pd.DataFrame({"a": [0.9, 0.8, 0.7, 0.6], "b": [0.5, 0.4, 0.3, 0.2], "c": [0.1, np.nan, np.nan, np.nan]},
                          index=["P0", "P1", "P2", "P3"])
-    complete, short = R.covered(table)
+    complete, short = B.covered(table)
     assert short == ["c"] and list(complete.columns) == ["a", "b"] and len(complete) == 4
-    assert R.ucr_ranks(table)["problems"].tolist() == [4, 4]
+    assert B.ucr_ranks(table)["problems"].tolist() == [4, 4]
 
 
 def test_a_stage_whose_evaluations_are_recorded_needs_no_training_in_a_fresh_clone(tmp_path, monkeypatch):

@@ -9,6 +9,7 @@ import pandas as pd
 from ..scarce.ucr import N_PROBLEMS as UCR_PLANNED
 from ..scarce.ucr import SUITE as SUITE_PROBLEMS
 from ..scarce.ucr import SYSTEMS
+from . import benchmarks as RB
 from . import comparison as RC
 from . import scarce as RS
 
@@ -33,7 +34,7 @@ def open_items(root: str | Path) -> list[str]:
         if seeds.get(target, 0) < SEEDS_PLANNED:
             items.append(f"The label-scarce study has {seeds.get(target, 0)} of {SEEDS_PLANNED} seeds on {label}.")
     for group, name in (("ucr", "UCR benchmark"), ("suite", "suite benchmark")):
-        records = RS.load_ucr(root / "scarce", group)
+        records = RB.load_ucr(root / "scarce", group)
         planned = UCR_PLANNED if group == "ucr" else len(SUITE_PROBLEMS)
         systems = records.groupby("problem")["system"].nunique() if not records.empty else pd.Series(dtype=int)
         complete = int((systems == len(SYSTEMS)).sum())
