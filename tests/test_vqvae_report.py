@@ -91,3 +91,18 @@ def test_probe_verdicts_are_holm_corrected_over_the_metrics_cells():
     raw = R.paired_table(R.frame(naive[::2] + marginal), "a")
     assert raw.loc["NC (vibcreg, window_warp)", "p"] < 0.05 and alone["word"].tolist() == ["better"]
     assert both.set_index("dataset").loc["a", "word"] == "n.s." and both["holm_p"].min() >= 0.05
+
+
+def test_fid_and_is_are_not_judged_where_the_extractor_is_near_chance():
+    records = [dict(r, stage2={**r["stage2"], "extractor_accuracy": 0.5, "fid_real_train": 0.2, "is_real_test": 1.1})
+               for r in RECORDS]
+    data = R.frame(records)
+    table = R.extractor_table(data, {"toy": 3})  # chance 1/3: the bar is 2/3, the extractor reaches 0.5
+    assert table.loc["toy", "bar"] == pytest.approx(0.667) and not table.loc["toy", "FID and IS judged"]
+    cells = R.verdict_cells(data, ("linear_svm", "fid"), R.judged(table)).set_index("metric")
+    assert cells.loc["fid", "word"] == "not judged" and math.isnan(cells.loc["fid", "holm_p"])
+    assert cells.loc["linear_svm", "word"] == "better"  # the probe does not depend on the extractor
+    good = R.frame([dict(r, stage2={**r["stage2"], "extractor_accuracy": 0.9}) for r in RECORDS])
+    table = R.extractor_table(good, {"toy": 8})  # bar 0.5625
+    assert table.loc["toy", "FID and IS judged"]
+    assert R.verdict_cells(good, ("fid",), R.judged(table))["word"].tolist() == ["better"]
