@@ -62,3 +62,20 @@ def budget_figure(frame: pd.DataFrame, target: str, readout: str = "centroid", s
     ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
+
+
+def benchmark_figure(means: pd.DataFrame, title: str) -> plt.Figure:
+    """Mean few-label accuracy over a benchmark's problems against labelled series per class, one line
+    per system (``means``: :func:`sslts.report.benchmarks.ucr_few_label`'s first table)."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    systems = [c for c in means.columns if c != "problems"]
+    for name in systems:
+        ax.plot(means.index.astype(str), means[name].to_numpy(), marker="o", label=name,
+                linestyle="--" if name in BASELINES else "-")
+    problems = means["problems"].iloc[0] if "problems" in means and len(means) else 0
+    ax.set(xlabel="labelled training series per class", ylabel="mean test accuracy (nearest centroid)",
+           title=f"{title} ({problems} problems)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    return fig
