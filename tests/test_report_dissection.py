@@ -92,3 +92,22 @@ def test_a_concept_covering_half_of_all_positions_can_never_make_a_detector():
     assert rows["a"]["max_iou"] == pytest.approx(0.16) and rows["a"]["can_detect"]
     with pytest.raises(ValueError, match="coverages"):
         max_achievable_iou(0.0)
+
+
+def test_the_null_calibrated_criterion_makes_the_untrained_encoder_a_floor(tmp_path):
+    # Untrained units' best IoUs 0.05..0.14 (ten units); a trained encoder's 0.10..0.19.
+    for method, base in (("random_init", 0.05), ("vicreg", 0.10)):
+        units = [{"unit": i, "concept_type": "class", "concept": "a", "iou": base + 0.01 * i, "detector": True}
+                 for i in range(10)]
+        path = tmp_path / "toy" / f"{method}-s0.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"kind": "dissection", "config": {"dataset": "toy", "method": method, "seed": 0},
+                                    "layers": [{"block": 3, "counts": {"class": 10}, "units": units}]}))
+    units = R.load_units(tmp_path)
+    threshold = R.null_thresholds(units, share=0.1).loc[("toy", 3)]
+    assert threshold == pytest.approx(0.131)  # the untrained IoUs' 90th percentile
+    counts = R.recount(units, R.null_thresholds(units, share=0.1)).set_index("method")
+    assert counts.loc["random_init", "detectors"] == 1 and counts.loc["vicreg", "detectors"] == 6
+    assert counts.loc["vicreg", "none"] == 4 and R.load(tmp_path)["detectors"].tolist() == [10, 10]
+    frame, thresholds = R.load_calibrated(tmp_path, share=0.1)
+    assert frame.set_index("method").loc["vicreg", "class"] == 6 and len(thresholds) == 1

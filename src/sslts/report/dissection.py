@@ -4,6 +4,11 @@ Reads the records of :mod:`sslts.dissection_sweep` (one per dataset, encoder and
 dissection of two convolution blocks); every number is a count of units of one block, averaged over
 the seeds present, with Student's t interval, and paired t-tests over seeds against the untrained
 encoder of the same seed.
+
+Two criteria: the records' own (Bau et al.'s IoU > 0.04, :func:`load`), under which most of an
+untrained encoder's units already count as detectors on UCI HAR, and a null-calibrated one
+(:func:`load_calibrated`): the IoU that only :data:`NULL_SHARE` of the untrained encoder's units
+exceed, per dataset and block, so that the untrained encoder is a known floor.
 """
 
 from __future__ import annotations
@@ -36,6 +41,56 @@ def load(out_dir: str | Path) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=KEYS + CONCEPT_TYPES)
     frame["detectors"] = frame[CONCEPT_TYPES[:-1]].sum(axis=1)
     return frame
+
+
+def load_units(out_dir: str | Path) -> pd.DataFrame:
+    """One row per unit of every record and block: ``dataset, method, seed, block, unit``, its best
+    concept's type and that concept's IoU (what any stricter threshold needs: a unit's best concept
+    stays its best, only whether it counts as a detector changes)."""
+    rows = []
+    for path in sorted(Path(out_dir).rglob("*.json")):
+        record = json.loads(path.read_text())
+        if record.get("kind") != "dissection":
+            continue
+        c = record["config"]
+        for layer in record["layers"]:
+            rows += [{"dataset": c["dataset"], "method": c["method"], "seed": c["seed"], "block": layer["block"],
+                      "unit": u["unit"], "concept_type": u["concept_type"], "iou": u["iou"]} for u in layer["units"]]
+    return pd.DataFrame(rows, columns=[*KEYS, "unit", "concept_type", "iou"])
+
+
+# The null-calibrated criterion: a unit detects its best concept when that IoU beats all but this
+# share of the untrained encoder's units (same dataset and block, all seeds), and Bau et al.'s 0.04.
+NULL_SHARE = 0.10
+BAU_THRESHOLD = 0.04
+
+
+def null_thresholds(units: pd.DataFrame, share: float = NULL_SHARE) -> pd.Series:
+    """Per (dataset, block): the IoU that only ``share`` of the untrained encoder's units exceed (at
+    least :data:`BAU_THRESHOLD`), so the untrained encoder is a floor of about ``share`` detectors by
+    construction and a trained encoder's count above it means something."""
+    untrained = units[units["method"] == UNTRAINED]
+    return untrained.groupby(["dataset", "block"])["iou"].quantile(1.0 - share).clip(lower=BAU_THRESHOLD).rename("threshold")
+
+
+def recount(units: pd.DataFrame, thresholds: pd.Series) -> pd.DataFrame:
+    """:func:`load`'s frame (units per concept type, ``detectors``) under per-(dataset, block) ``thresholds``."""
+    limit = units.join(thresholds, on=["dataset", "block"])["threshold"]
+    kind = units["concept_type"].where(units["iou"] > limit, "none")
+    counts = units.assign(kind=kind).groupby([*KEYS, "kind"]).size().unstack("kind", fill_value=0)
+    counts = counts.reindex(columns=CONCEPT_TYPES, fill_value=0).reset_index()
+    counts.columns.name = None
+    counts["detectors"] = counts[CONCEPT_TYPES[:-1]].sum(axis=1)
+    return counts.sort_values(KEYS, kind="stable").reset_index(drop=True)
+
+
+def load_calibrated(out_dir: str | Path, share: float = NULL_SHARE) -> tuple[pd.DataFrame, pd.Series]:
+    """:func:`load`'s frame under the null-calibrated criterion (:func:`null_thresholds`), and the thresholds."""
+    units = load_units(out_dir)
+    if units.empty:
+        return load(out_dir), pd.Series(dtype=float, name="threshold")
+    thresholds = null_thresholds(units, share)
+    return recount(units, thresholds), thresholds
 
 
 def inventory(frame: pd.DataFrame) -> pd.DataFrame:
