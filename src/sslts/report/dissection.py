@@ -26,18 +26,20 @@ KEYS = ["dataset", "method", "seed", "block"]
 UNTRAINED = "random_init"
 
 
+def _layers(out_dir: str | Path):
+    """``(config, layer)`` for every block of every dissection record under ``out_dir``."""
+    for path in sorted(Path(out_dir).rglob("*.json")):
+        record = json.loads(path.read_text())
+        if record.get("kind") == "dissection":
+            for layer in record["layers"]:
+                yield record["config"], layer
+
+
 def load(out_dir: str | Path) -> pd.DataFrame:
     """One row per record and block: ``dataset, method, seed, block``, the units per concept type and
     ``detectors`` (all but none)."""
-    rows = []
-    for path in sorted(Path(out_dir).rglob("*.json")):
-        record = json.loads(path.read_text())
-        if record.get("kind") != "dissection":
-            continue
-        c = record["config"]
-        for layer in record["layers"]:
-            rows.append({"dataset": c["dataset"], "method": c["method"], "seed": c["seed"], "block": layer["block"],
-                         **{t: layer["counts"].get(t, 0) for t in CONCEPT_TYPES}})
+    rows = [{"dataset": c["dataset"], "method": c["method"], "seed": c["seed"], "block": layer["block"],
+             **{t: layer["counts"].get(t, 0) for t in CONCEPT_TYPES}} for c, layer in _layers(out_dir)]
     frame = pd.DataFrame(rows, columns=KEYS + CONCEPT_TYPES)
     frame["detectors"] = frame[CONCEPT_TYPES[:-1]].sum(axis=1)
     return frame
@@ -47,15 +49,9 @@ def load_units(out_dir: str | Path) -> pd.DataFrame:
     """One row per unit of every record and block: ``dataset, method, seed, block, unit``, its best
     concept's type and that concept's IoU (what any stricter threshold needs: a unit's best concept
     stays its best, only whether it counts as a detector changes)."""
-    rows = []
-    for path in sorted(Path(out_dir).rglob("*.json")):
-        record = json.loads(path.read_text())
-        if record.get("kind") != "dissection":
-            continue
-        c = record["config"]
-        for layer in record["layers"]:
-            rows += [{"dataset": c["dataset"], "method": c["method"], "seed": c["seed"], "block": layer["block"],
-                      "unit": u["unit"], "concept_type": u["concept_type"], "iou": u["iou"]} for u in layer["units"]]
+    rows = [{"dataset": c["dataset"], "method": c["method"], "seed": c["seed"], "block": layer["block"],
+             "unit": u["unit"], "concept_type": u["concept_type"], "iou": u["iou"]}
+            for c, layer in _layers(out_dir) for u in layer["units"]]
     return pd.DataFrame(rows, columns=[*KEYS, "unit", "concept_type", "iou"])
 
 
