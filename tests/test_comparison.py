@@ -273,3 +273,13 @@ def test_label_fractions_that_give_the_same_series_are_shown_and_left_out_of_the
     counts = R.labelled_counts(frame, ["A", "B"])
     assert counts.loc["A", 0.05] == "2 (1)" and counts.loc["B", 1.0] == "200 (100)"  # 2 classes
     assert R.distinct_fraction_datasets(frame, ["A", "B"]) == ["B"]  # A's 1 % and 5 % are the same two series
+
+
+def test_the_page_table_puts_problems_in_rows_with_narrow_method_columns(monkeypatch):
+    monkeypatch.setattr(R, "SUITE", ("A", "B"))
+    monkeypatch.setattr(R, "FULL_SEEDS", 2)
+    table = R.problems_table(_frame())
+    assert list(table.columns) == ["SimCLR", "VICReg", "MiniRocket"]
+    assert table.loc["A", "MiniRocket"] == "**0.940**" and table.loc["B", "SimCLR"] == "0.600"
+    assert table.loc["mean rank"].tolist() == ["2.75", "2.25", "1.00"]
+    assert not table.isna().any().any()

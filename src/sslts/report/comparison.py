@@ -154,6 +154,32 @@ def main_table(frame: pd.DataFrame, datasets: list[str] | None = None) -> pd.Dat
     return table
 
 
+# Column heads narrow enough for a table with one column per method to fit the page.
+SHORT_LABELS = {"simclr": "SimCLR", "vicreg": "VICReg", "barlow_twins": "Barlow", "vibcreg": "VIbCReg",
+                "mae": "MAE", "ssgan": "SS-GAN", "clip": "CLIP", "ttt": "TTT*", "random_init": "untrained",
+                "minirocket": "MiniRocket", "dtw": "DTW", "supervised_cnn": "sup. CNN"}
+
+
+def problems_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`main_table` turned for the page: problems in rows, one narrow column per method
+    (:data:`SHORT_LABELS`), the mean over seeds only (the spread is in :func:`main_table`), best of a
+    row in bold, "–" where a method has no record; then the mean, mean rank and seconds per run."""
+    runs = headline(frame)
+    methods = [m for m in ORDER if m in set(runs["method"])]
+    means = runs.groupby(["dataset", "method"])["accuracy"].mean().unstack()
+    rows = {}
+    for dataset in [d for d in SUITE if d in means.index]:
+        row = means.loc[dataset]
+        best = row.max()
+        rows[dataset] = {SHORT_LABELS[m]: "–" if pd.isna(row.get(m)) else
+                         (f"**{row[m]:.3f}**" if np.isclose(row[m], best) else f"{row[m]:.3f}") for m in methods}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    summary = main_table(frame).rename(index={LABELS[m]: SHORT_LABELS[m] for m in methods})
+    for column in [c for c in summary.columns if c.startswith("mean") or c == "s / run"]:
+        table.loc[column] = summary[column].reindex(table.columns).fillna("–")
+    return table
+
+
 def rank_summary(frame: pd.DataFrame, methods: list[str] | None = None) -> dict[str, Any]:
     """Average ranks and the Friedman p-value over the complete datasets, among ``methods`` (default:
     the label-free methods and baselines recorded, :data:`RANKED`)."""
