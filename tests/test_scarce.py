@@ -351,3 +351,16 @@ def test_a_stage_whose_evaluations_are_recorded_needs_no_training_in_a_fresh_clo
     for record in stage.serves:
         write(tmp_path, record, {})
     assert stage.done(tmp_path)
+
+
+def test_benchmark_findings_say_where_the_corpus_encoder_is_higher(tmp_path):
+    for i in range(6):
+        for system, few in (("xd", 0.8), ("untrained", 0.6 - 0.01 * i)):
+            write(tmp_path, f"ucr/P{i}/{system}-s0.json", {"config": {"problem": f"P{i}", "system": system, "seed": 0},
+                                                          "rows": [{"shots": k, "readout": "centroid", "n_labelled": 2,
+                                                                    "accuracy": few} for k in (1, 2)]})
+    said = B.benchmark_findings(B.load_ucr(tmp_path), "UCR")
+    # six problems all higher: Wilcoxon p = 0.03125 per k, Holm over two tests 0.0625: not shown
+    assert said == ["UCR: the cross-dataset encoder's few-label accuracy (nearest centroid) against untrained CNN is "
+                    "not shown higher at any k (Wilcoxon over 6 problems, Holm; differences +0.225, +0.225 at k = 1, 2)."]
+    assert B.benchmark_findings(B.load_ucr(tmp_path / "none"), "UCR") == []

@@ -125,3 +125,22 @@ def ucr_few_label(frame: pd.DataFrame, readout: str = "centroid") -> tuple[pd.Da
         tests["verdict"] = [_verdict(d, p).replace("SSL", "cross-dataset").replace("inconclusive", "no significant difference")
                             for d, p in zip(tests["difference"], tests["Holm p"])]
     return means, tests
+
+
+def benchmark_findings(frame: pd.DataFrame, name: str) -> list[str]:
+    """One sentence per comparison of :func:`ucr_few_label`'s tests: at which ``k`` the corpus encoder is
+    higher, lower, or not shown to differ, after Holm's correction (none without tests)."""
+    _, tests = ucr_few_label(frame)
+    out = []
+    if tests.empty:
+        return out
+    for against, part in tests.groupby("against", sort=False):
+        higher = part.loc[part["verdict"] == "cross-dataset higher", "k"].tolist()
+        lower = part.loc[part["verdict"] == "cross-dataset lower", "k"].tolist()
+        gaps = ", ".join(f"{d:+.3f}" for d in part["difference"])
+        where = (f"higher at k = {', '.join(map(str, higher))}" if higher else "not shown higher at any k") + (
+            f", lower at k = {', '.join(map(str, lower))}" if lower else "")
+        out.append(f"{name}: the cross-dataset encoder's few-label accuracy (nearest centroid) against {against} is "
+                   f"{where} (Wilcoxon over {int(part['problems'].max())} problems, Holm; differences {gaps} at "
+                   f"k = {', '.join(str(k) for k in part['k'])}).")
+    return out
