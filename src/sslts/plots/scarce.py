@@ -79,3 +79,17 @@ def benchmark_figure(means: pd.DataFrame, title: str) -> plt.Figure:
     ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
+
+
+def pool_size_figure(table: pd.DataFrame) -> plt.Figure:
+    """Accuracy against the number of unlabelled pre-training series (log scale), one line per read-out
+    and ``k`` (``table``: :func:`sslts.report.scarce.pool_size_table`)."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    for column in table.columns:
+        ax.plot(table.index, table[column].to_numpy(), marker="o", label=column)
+    ax.set(xscale="log", xlabel="unlabelled series in the pre-training pool", ylabel="UWave test accuracy",
+           title="VICReg on UWave pools of growing size (seed 0)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    return fig
