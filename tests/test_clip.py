@@ -399,7 +399,8 @@ def test_tower_evaluation_probes_each_tower_and_untrained_clip_is_reproducible()
     import pandas as pd
 
     from sslts.experiment import ExperimentConfig
-    from sslts.zero_shot import tower_evaluation, towers_discussion, untrained_clip
+    from sslts.report.clip import towers_discussion
+    from sslts.zero_shot import tower_evaluation, untrained_clip
 
     cfg = ExperimentConfig(method="clip", dataset="toy", method_params={"proj_dim": 8},
                            encoder_params={"channels": (8, 16)})
