@@ -27,7 +27,7 @@ import ctypes.util
 import os
 import platform
 
-from .params import ParameterError
+from .errors import ParameterError
 
 __all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "allocator_state", "tune_cpu_allocator"]
 

@@ -17,16 +17,53 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .chapters.dissection import SUPERVISED, trained_encoder
+import numpy as np
+import torch
+
+from .augment import build_pipeline
 from .engine import run_tasks
+from .evaluate import finetune
 from .evaluate.dissection import DETECTOR_IOU, TOP_QUANTILE, block_maps, concept_masks, detector_counts, dissect
+from .experiment import auto_epochs, build_model, load_splits
+from .params import resolve
 from .provenance import data_checksums, environment
 from .results import record_path, write_record
+from .train import TrainConfig, default_warmup, pretrain
+from .wiring import METHOD_CHAPTER, experiment_config
+
+SUPERVISED = "supervised"
+
+
+def trained_encoder(method: str, dataset: str, P: dict[str, Any]) -> tuple[torch.nn.Module, np.ndarray, Any]:
+    """The CNN encoder ``method`` trains on ``dataset`` with the chapter parameters ``P``, the
+    z-scored training series it saw, and their dataset (labels, class names, provenance)."""
+    base = "random_init" if method == SUPERVISED else method
+    chapter = METHOD_CHAPTER.get(base, "simclr")
+    Q = {**resolve(chapter, P["profile"], encoder="cnn"), "dataset": [dataset], "max_train": P["max_train"],
+         "pretrain_budget": P["pretrain_budget"], "extra_pool": False}
+    config = replace(experiment_config(base, dataset, P["seed"], Q), finetune_epochs=0)
+    train, _, scaler = load_splits(config)
+    X = scaler.transform(train.X).astype(np.float32)
+    model = build_model(config, X.shape[1:], train.n_classes)
+    if method == SUPERVISED:
+        tuned = finetune(model, X, train.y, X, train.y, epochs=P["supervised_epochs"], seed=P["seed"], progress=False)
+        encoder = tuned.model[0]
+    elif method == "random_init":
+        encoder = model
+    else:
+        epochs = config.epochs or auto_epochs(len(X), config.pretrain_budget)
+        pretrain(model, X, build_pipeline(config.augmentations, shape=X.shape[1:]),
+                 TrainConfig(epochs=epochs, batch_size=config.batch_size, lr=config.lr, seed=P["seed"],
+                             warmup_epochs=default_warmup(epochs), progress=False),
+                 y=train.y if model.needs_labels else None)
+        encoder = model.encoder if method != "clip" else model
+    return encoder, X, train
+
 
 __all__ = ["BLOCKS", "DATASETS", "ENCODERS", "OUT_DIR", "SEEDS", "SETTINGS", "DissectionTask", "run_dissection_sweep", "tasks"]
 

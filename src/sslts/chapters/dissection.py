@@ -8,24 +8,15 @@ on the *training* series: no test series are looked at.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
-from ..augment import build_pipeline
-from ..evaluate import finetune
+from ..dissection_sweep import trained_encoder
 from ..evaluate.dissection import concept_ceilings, concept_masks, detector_counts, dissect
 from ..evaluate.readouts import feature_maps
-from ..experiment import auto_epochs, build_model, load_splits
-from ..params import resolve
-from ..train import TrainConfig, default_warmup, pretrain
-from ..wiring import METHOD_CHAPTER, experiment_config
-
-SUPERVISED = "supervised"
-
 
 @dataclass
 class Dissected:
@@ -39,32 +30,6 @@ class Dissected:
     maps: np.ndarray  # (N, U, L')
     class_names: list[str]
     train: Any  # the TimeSeriesData the series came from (for provenance)
-
-
-def trained_encoder(method: str, dataset: str, P: dict[str, Any]) -> tuple[torch.nn.Module, np.ndarray, Any]:
-    """The CNN encoder ``method`` trains on ``dataset`` with the chapter parameters ``P``, the
-    z-scored training series it saw, and their dataset (labels, class names, provenance)."""
-    base = "random_init" if method == SUPERVISED else method
-    chapter = METHOD_CHAPTER.get(base, "simclr")
-    Q = {**resolve(chapter, P["profile"], encoder="cnn"), "dataset": [dataset], "max_train": P["max_train"],
-         "pretrain_budget": P["pretrain_budget"], "extra_pool": False}
-    config = replace(experiment_config(base, dataset, P["seed"], Q), finetune_epochs=0)
-    train, _, scaler = load_splits(config)
-    X = scaler.transform(train.X).astype(np.float32)
-    model = build_model(config, X.shape[1:], train.n_classes)
-    if method == SUPERVISED:
-        tuned = finetune(model, X, train.y, X, train.y, epochs=P["supervised_epochs"], seed=P["seed"], progress=False)
-        encoder = tuned.model[0]
-    elif method == "random_init":
-        encoder = model
-    else:
-        epochs = config.epochs or auto_epochs(len(X), config.pretrain_budget)
-        pretrain(model, X, build_pipeline(config.augmentations, shape=X.shape[1:]),
-                 TrainConfig(epochs=epochs, batch_size=config.batch_size, lr=config.lr, seed=P["seed"],
-                             warmup_epochs=default_warmup(epochs), progress=False),
-                 y=train.y if model.needs_labels else None)
-        encoder = model.encoder if method != "clip" else model
-    return encoder, X, train
 
 
 def dissect_methods(P: dict[str, Any]) -> list[Dissected]:

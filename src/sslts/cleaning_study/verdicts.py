@@ -2,10 +2,10 @@
 
 Each claim compares *treatment* conditions with one *reference* condition, for each model, paired
 by seed (same seed: same initial weights, same injected damage). The test is the paired t-test
-of :func:`sslts.report.stats.paired_test` with Cohen's d_z as effect size: with 5 seeds the
+of :func:`sslts.stats.paired_test` with Cohen's d_z as effect size: with 5 seeds the
 smallest two-sided p-value Wilcoxon's signed-rank test can reach is 2/32 = 0.0625, so it could
 never reject at 0.05; its p-value is shown next to the t-test's. Each (treatment, model) cell gets
-:func:`~sslts.report.stats.verdict_word` of its test, and the claim's verdict follows from the
+:func:`~sslts.stats.verdict_word` of its test, and the claim's verdict follows from the
 cells (:func:`claim_verdict`):
 
 - a claim that a step **raises** accuracy holds in a cell whose difference is significantly
@@ -27,7 +27,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from ..report.stats import ALPHA, holm, paired_test, tost, verdict_word
+from ..stats import ALPHA, holm, paired_test, tost, verdict_word
 from .conditions import Condition
 from .runs import study_conditions
 
@@ -75,7 +75,7 @@ def claim_table(frame: pd.DataFrame, claim: str, conditions: dict[str, list[Cond
     datasets. Columns: ``condition``, the varying condition fields, ``method``, ``reference``,
     ``n``, ``reference_mean``, ``treatment_mean``, ``mean_difference``, ``p_value`` (paired t),
     ``cohens_dz``, ``wilcoxon_p``, ``tost_p`` (equivalence within :data:`EQUIVALENCE_MARGIN`),
-    ``word`` (:func:`~sslts.report.stats.verdict_word`, and "equivalent" where the TOST shows it
+    ``word`` (:func:`~sslts.stats.verdict_word`, and "equivalent" where the TOST shows it
     with no significant difference), ``holds`` (whether the claim holds in the cell, by its kind:
     see :func:`holds`), and
     ``holm_p``: the t-test's p adjusted by Holm's method over the claim's cells (the verdicts use

@@ -6,11 +6,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..errors import ParameterError  # defined in the core, so the core can raise it without this package
+
 PROFILES = ("smoke", "quick", "full")
-
-
-class ParameterError(ValueError):
-    """A chapter parameter is unknown, of the wrong type or out of range."""
 
 
 @dataclass(frozen=True)
